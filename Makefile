@@ -1,0 +1,45 @@
+# `make run` sets everything up and serves the API; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := service.app
+
+.PHONY: install run migrate seed test lint format openapi clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/flask migrate
+
+seed: migrate
+	$(BIN)/flask seed
+
+# Local development: loopback only, unless HOST says otherwise.
+run: seed
+	HOST=$${HOST:-127.0.0.1} $(BIN)/gunicorn --config python:service.gunicorn_conf service.wsgi:app
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate the committed contract after changing the API.
+openapi: $(STAMP)
+	$(BIN)/flask openapi write openapi/openapi.json
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

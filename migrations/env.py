@@ -1,0 +1,37 @@
+"""Alembic environment: migrates the connection it is handed, or DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+
+from service import models  # noqa: F401  (registers the tables on Base.metadata)
+from service.config import Settings
+from service.db import Base, make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    run(connection)
+else:
+    url = config.get_main_option("sqlalchemy.url") or Settings.from_env(os.environ).database_url
+    engine = make_engine(url)
+    with engine.connect() as new_connection:
+        run(new_connection)
+        new_connection.commit()
+    engine.dispose()

@@ -1,0 +1,122 @@
+"""/v1/documents/{document_id}/annotations and /v1/annotations/{annotation_id}"""
+
+import uuid
+from typing import Any
+
+import flask
+from flask.views import MethodView
+
+from service.api.common import (
+    BODY_STATUSES,
+    CREATED_HEADERS,
+    ETAG_HEADER,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    PAGE_HEADERS,
+    StoreBlueprint,
+    actor,
+    check_if_match,
+    no_content,
+    page,
+    page_limit,
+    resource,
+)
+from service.db import get_session
+from service.formats import native
+from service.schemas.annotations import (
+    AnnotationCreateSchema,
+    AnnotationListArgsSchema,
+    AnnotationPageSchema,
+    AnnotationSchema,
+    AnnotationUpdateSchema,
+)
+from service.services import annotations, documents
+
+blp = StoreBlueprint(
+    "annotations",
+    __name__,
+    url_prefix="/v1",
+    description="Spans of a document: entities, quotes and claims. Offsets count Unicode "
+    "code points, half-open [start, end).",
+)
+
+
+def annotation_url(annotation_id: uuid.UUID) -> str:
+    return flask.url_for("annotations.Annotation", annotation_id=annotation_id, _external=True)
+
+
+@blp.route("/documents/<uuid:document_id>/annotations")
+class DocumentAnnotations(MethodView):
+    @blp.doc(operationId="listDocumentAnnotations")
+    @blp.query(AnnotationListArgsSchema)
+    @blp.response(200, AnnotationPageSchema, headers=PAGE_HEADERS)
+    @blp.problems(400, 404)
+    def get(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
+        """List a document's annotations
+
+        Ordered by (start, end, id), cursor-paginated."""
+        session = get_session()
+        document = documents.get(session, document_id)
+        result = annotations.list_for_document(
+            session, document, limit=page_limit(args), cursor=args.get("cursor")
+        )
+        return page(result, native.annotation)
+
+    @blp.doc(operationId="createAnnotation")
+    @blp.body(AnnotationCreateSchema)
+    @blp.response(201, AnnotationSchema, headers=CREATED_HEADERS)
+    @blp.problems(404, *BODY_STATUSES)
+    def post(self, fields: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
+        """Annotate a span of a document
+
+        The span must satisfy 0 <= start < end <= the document's length; `type` and
+        `label` must be in the label schema; `text` is filled by the server, and if
+        sent must equal the document's text at [start, end)."""
+        session = get_session()
+        document = documents.get(session, document_id)
+        annotation = annotations.create(session, document, fields, actor=actor())
+        session.commit()
+        return resource(
+            native.annotation(annotation), status=201, location=annotation_url(annotation.id)
+        )
+
+
+@blp.route("/annotations/<uuid:annotation_id>")
+class Annotation(MethodView):
+    @blp.doc(operationId="getAnnotation", parameters=[IF_NONE_MATCH])
+    @blp.response(200, AnnotationSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
+    @blp.problems(404)
+    def get(self, annotation_id: uuid.UUID) -> flask.Response:
+        """Get an annotation"""
+        return resource(native.annotation(annotations.get(get_session(), annotation_id)))
+
+    @blp.doc(operationId="updateAnnotation", parameters=[IF_MATCH])
+    @blp.body(AnnotationUpdateSchema)
+    @blp.response(200, AnnotationSchema, headers=ETAG_HEADER)
+    @blp.problems(404, 412, *BODY_STATUSES)
+    def patch(self, changes: dict[str, Any], annotation_id: uuid.UUID) -> flask.Response:
+        """Update an annotation
+
+        A new span or label is checked as on creation; a new type or label must still
+        fit the links the annotation is an end of."""
+        session = get_session()
+        annotation = annotations.get(session, annotation_id)
+        check_if_match(annotation.version)
+        annotations.update(session, annotation, changes)
+        session.commit()
+        return resource(native.annotation(annotation))
+
+    @blp.doc(operationId="deleteAnnotation", parameters=[IF_MATCH])
+    @blp.response(204)
+    @blp.problems(404, 412)
+    def delete(self, annotation_id: uuid.UUID) -> flask.Response:
+        """Delete an annotation
+
+        The links it is an end of are deleted with it."""
+        session = get_session()
+        annotation = annotations.get(session, annotation_id)
+        check_if_match(annotation.version)
+        annotations.delete(session, annotation)
+        session.commit()
+        return no_content()

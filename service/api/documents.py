@@ -1,0 +1,115 @@
+"""/v1/documents"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import flask
+from flask.views import MethodView
+
+from service.api.common import (
+    BODY_STATUSES,
+    CREATED_HEADERS,
+    ETAG_HEADER,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    PAGE_HEADERS,
+    StoreBlueprint,
+    check_if_match,
+    no_content,
+    page,
+    page_limit,
+    resource,
+)
+from service.db import get_session
+from service.formats import native
+from service.schemas.documents import (
+    DocumentCreateSchema,
+    DocumentListArgsSchema,
+    DocumentPageSchema,
+    DocumentSchema,
+    DocumentUpdateSchema,
+)
+from service.services import documents
+
+blp = StoreBlueprint(
+    "documents",
+    __name__,
+    url_prefix="/v1/documents",
+    description="News documents: texts and their metadata.",
+)
+
+
+def document_url(document_id: uuid.UUID) -> str:
+    return flask.url_for("documents.Document", document_id=document_id, _external=True)
+
+
+@blp.route("")
+class Documents(MethodView):
+    @blp.doc(operationId="listDocuments")
+    @blp.query(DocumentListArgsSchema)
+    @blp.response(200, DocumentPageSchema, headers=PAGE_HEADERS)
+    @blp.problems(400)
+    def get(self, args: dict[str, Any]) -> flask.Response:
+        """List documents
+
+        Ordered by id (creation order), cursor-paginated."""
+        result = documents.list_page(
+            get_session(), limit=page_limit(args), cursor=args.get("cursor")
+        )
+        return page(result, native.document)
+
+    @blp.doc(operationId="createDocument")
+    @blp.body(DocumentCreateSchema)
+    @blp.response(201, DocumentSchema, headers=CREATED_HEADERS)
+    @blp.problems(409, *BODY_STATUSES)
+    def post(self, fields: dict[str, Any]) -> flask.Response:
+        """Create a document
+
+        `text` is required and not empty; `external_id`, if given, must be unused (409)."""
+        session = get_session()
+        document = documents.create(session, fields)
+        session.commit()
+        return resource(native.document(document), status=201, location=document_url(document.id))
+
+
+@blp.route("/<uuid:document_id>")
+class Document(MethodView):
+    @blp.doc(operationId="getDocument", parameters=[IF_NONE_MATCH])
+    @blp.response(200, DocumentSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
+    @blp.problems(404)
+    def get(self, document_id: uuid.UUID) -> flask.Response:
+        """Get a document"""
+        return resource(native.document(documents.get(get_session(), document_id)))
+
+    @blp.doc(operationId="updateDocument", parameters=[IF_MATCH])
+    @blp.body(DocumentUpdateSchema)
+    @blp.response(200, DocumentSchema, headers=ETAG_HEADER)
+    @blp.problems(404, 409, 412, *BODY_STATUSES)
+    def patch(self, changes: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
+        """Update a document's metadata
+
+        Changes `title`, `source_url`, `published_at`, `language`, `metadata` and
+        `external_id`; the text cannot be changed by PATCH (422)."""
+        session = get_session()
+        document = documents.get(session, document_id)
+        check_if_match(document.version)
+        documents.update(session, document, changes)
+        session.commit()
+        return resource(native.document(document))
+
+    @blp.doc(operationId="deleteDocument", parameters=[IF_MATCH])
+    @blp.response(204)
+    @blp.problems(404, 412)
+    def delete(self, document_id: uuid.UUID) -> flask.Response:
+        """Delete a document
+
+        Its annotations and links are deleted with it."""
+        session = get_session()
+        document = documents.get(session, document_id)
+        check_if_match(document.version)
+        documents.delete(session, document)
+        session.commit()
+        return no_content()

@@ -1,0 +1,259 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import flask
+import flask_swagger_ui
+from flask_cors import CORS
+from flask_smorest import Api
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+
+from service import api as api_views
+from service.api.common import PROBLEM_STATUSES, problem_response_name
+from service.config import Settings
+from service.db import Database, make_engine
+from service.errors import (
+    PROBLEM_MEDIA_TYPE,
+    Conflict,
+    DomainError,
+    PreconditionFailed,
+    ServiceUnavailable,
+    conflict_from_integrity_error,
+    flatten_messages,
+    problem_body,
+)
+from service.proxy import TrustedProxies
+from service.schemas.common import ProblemSchema
+
+log = logging.getLogger(__name__)
+
+API_TITLE = "Annotation Store"
+API_VERSION = "1.0.0"
+SWAGGER_UI_ASSETS = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Where marshmallow and webargs put messages about the body as a whole.
+BODY_KEYS = ("_body", "_schema")
+
+
+class StoreApi(Api):
+    """flask-smorest, speaking RFC 9457 problem details for every error."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self) -> None:
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        for status in PROBLEM_STATUSES:
+            self.spec.components.response(
+                problem_response_name(status),
+                {
+                    "description": HTTPStatus(status).phrase,
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": "Problem"}},
+                },
+                lazy=True,
+            )
+
+    def _register_etag_headers(self) -> None:
+        self.spec.components.parameter(
+            "IfMatch",
+            "header",
+            {
+                "name": "If-Match",
+                "description": "Apply the change only if the resource still has this ETag "
+                "(412 otherwise)",
+                "schema": {"type": "string"},
+                "required": False,
+            },
+            lazy=True,
+        )
+        self.spec.components.parameter(
+            "IfNoneMatch",
+            "header",
+            {
+                "name": "If-None-Match",
+                "description": "Answer 304 without a body if the resource still has this ETag",
+                "schema": {"type": "string"},
+                "required": False,
+            },
+            lazy=True,
+        )
+        headers = {
+            "ETag": "The resource's version, for If-Match and If-None-Match",
+            "Location": "URL of the created resource",
+            "Link": 'RFC 8288 link to the next page: <url>; rel="next"',
+        }
+        for name, description in headers.items():
+            self.spec.components.header(
+                name, {"description": description, "schema": {"type": "string"}}, lazy=True
+            )
+
+    def _register_pagination_header(self) -> None:
+        """Pages carry a Link header instead (see ``_register_etag_headers``)."""
+
+    def handle_http_exception(self, error: HTTPException) -> flask.Response:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        body = problem_body(status, detail=_http_detail(error, data))
+        errors = flatten_messages(data.get("messages") or {})
+        whole_body = [message for key in BODY_KEYS for message in errors.pop(key, [])]
+        if whole_body:
+            body["detail"] = " ".join(whole_body)
+        if errors:
+            body["errors"] = errors
+        headers = dict(data.get("headers") or {})
+        if status == 405:
+            headers.update({k: v for k, v in error.get_headers() if k == "Allow"})
+        return problem_response(body, headers)
+
+    def _openapi_json(self) -> flask.Response:
+        spec = self.spec.to_dict()
+        spec["servers"] = [{"url": flask.request.script_root or "/"}]
+        return flask.current_app.response_class(
+            flask.json.dumps(spec, indent=2, sort_keys=False), mimetype="application/json"
+        )
+
+
+def _http_detail(error: HTTPException, data: Mapping[str, Any]) -> str:
+    if data.get("messages"):
+        return "the request is not valid; see errors for each field"
+    if "message" in data:
+        return str(data["message"])
+    if error.code == 404:
+        return f"nothing is found at {flask.request.path}"
+    if error.code == 405:
+        return f"{flask.request.method} is not allowed on {flask.request.path}"
+    return error.description or HTTPStatus(error.code or 500).phrase
+
+
+def problem_response(
+    body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> flask.Response:
+    response = flask.current_app.response_class(
+        flask.json.dumps(body), status=body["status"], mimetype=PROBLEM_MEDIA_TYPE
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def create_app(config: Settings | Mapping[str, str] | None = None) -> flask.Flask:
+    """Build the app. ``config`` is Settings, or a mapping read like the environment
+    (the process environment by default)."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.from_env(os.environ if config is None else config)
+    logging.basicConfig(level=settings.log_level)
+
+    app = flask.Flask(__name__)
+    app.config.update(
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        # Relative, so that it follows the public prefix behind a gateway.
+        OPENAPI_SWAGGER_UI_URL="docs/assets/",
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "A store for news documents, the span annotations made on "
+                "them (entities, quotes, claims) and the typed links between those "
+                "annotations. Offsets count Unicode code points, half-open [start, end). "
+                "Errors are RFC 9457 problem details.",
+            },
+            "servers": [{"url": "/"}],
+        },
+    )
+    app.extensions["settings"] = settings
+    Database(make_engine(settings.database_url)).init_app(app)
+
+    api = StoreApi(app)
+    api_views.register(api)
+    _register_docs_assets(app)
+    _register_error_handlers(app)
+    app.before_request(_check_body)
+
+    if settings.cors_origins:
+        CORS(
+            app,
+            origins=list(settings.cors_origins),
+            expose_headers=["ETag", "Location", "Link"],
+            allow_headers=["Content-Type", "Authorization", "If-Match", "If-None-Match"],
+            methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        )
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
+
+    from service import cli
+
+    cli.register(app)
+    return app
+
+
+def _register_docs_assets(app: flask.Flask) -> None:
+    def docs_asset(filename: str) -> flask.Response:
+        return flask.send_from_directory(SWAGGER_UI_ASSETS, filename, max_age=86400)
+
+    app.add_url_rule("/docs/assets/<path:filename>", "docs_asset", docs_asset)
+
+
+def _check_body() -> None:
+    """Bodies are JSON, and no larger than the configured limit."""
+    request = flask.request
+    if request.method not in BODY_METHODS:
+        return
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    if not has_body:
+        return
+    limit = flask.current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the request body is larger than {limit} bytes")
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            f"the request body must be application/json, not {request.mimetype or 'untyped'}"
+        )
+
+
+def _register_error_handlers(app: flask.Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError) -> flask.Response:
+        return problem_response(error.problem())
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_error: StaleDataError) -> flask.Response:
+        return problem_response(
+            PreconditionFailed(
+                "the resource was changed by another request meanwhile; read it again"
+            ).problem()
+        )
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(error: IntegrityError) -> flask.Response:
+        conflict = conflict_from_integrity_error(error)
+        if conflict is None:
+            log.warning("integrity error from a concurrent change: %s", error.orig)
+            conflict = Conflict(
+                "the request conflicts with a concurrent change (an annotation deleted "
+                "meanwhile, say); read again and retry"
+            )
+        return problem_response(conflict.problem())
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: DBAPIError) -> flask.Response:
+        log.error("database unavailable: %s", error.orig)
+        problem = ServiceUnavailable("the database is unavailable or busy; try again shortly")
+        return problem_response(problem.problem(), {"Retry-After": "1"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(_error: Exception) -> flask.Response:
+        log.exception("unhandled error")
+        return problem_response(problem_body(500, detail="an unexpected error occurred"))

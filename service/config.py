@@ -1,0 +1,122 @@
+"""Settings: one explicit map from environment variables to typed values.
+
+Read once by ``create_app``; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///var/annotation-store.db"
+# apikey and gateway modes are not implemented yet; refusing them beats ignoring them.
+AUTH_MODES = ("none",)
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 8000
+    auth_mode: str = "none"
+    cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[Network, ...] = ()
+    log_level: str = "INFO"
+    max_body_bytes: int = 16 * 1024 * 1024
+    page_size_default: int = 50
+    page_size_max: int = 1000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        values: dict[str, Any] = {}
+        for field_name, (variable, parse) in _ENVIRONMENT.items():
+            raw = environ.get(variable)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[field_name] = parse(raw.strip())
+            except ValueError as error:
+                raise ConfigError(f"{variable}={raw!r} is invalid: {error}") from None
+        settings = cls(**values)
+        if settings.page_size_default > settings.page_size_max:
+            raise ConfigError(
+                f"PAGE_SIZE_DEFAULT={settings.page_size_default} exceeds "
+                f"PAGE_SIZE_MAX={settings.page_size_max}"
+            )
+        return settings
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("must be between 1 and 65535")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.lower() not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return raw.lower()
+
+    return parse
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+    for origin in origins:
+        if origin != "*" and "://" not in origin:
+            raise ValueError(f"{origin!r} is not an origin like https://tool.example.org")
+    return origins
+
+
+def _networks(raw: str) -> tuple[Network, ...]:
+    return tuple(
+        ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip()
+    )
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+        raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+    if raw.startswith("postgres:"):
+        return "postgresql+psycopg:" + raw.removeprefix("postgres:")
+    if raw.startswith("postgresql:"):
+        return "postgresql+psycopg:" + raw.removeprefix("postgresql:")
+    return raw
+
+
+_ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "database_url": ("DATABASE_URL", _database_url),
+    "port": ("PORT", _port),
+    "auth_mode": ("AUTH_MODE", _choice(*AUTH_MODES)),
+    "cors_origins": ("CORS_ORIGINS", _origins),
+    "trusted_proxies": ("TRUSTED_PROXIES", _networks),
+    "log_level": ("LOG_LEVEL", _log_level),
+    "max_body_bytes": ("MAX_BODY_BYTES", _positive_int),
+    "page_size_default": ("PAGE_SIZE_DEFAULT", _positive_int),
+    "page_size_max": ("PAGE_SIZE_MAX", _positive_int),
+}

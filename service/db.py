@@ -1,0 +1,144 @@
+"""Database plumbing: the declarative base, portable column types, engines and the
+per-request session."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import flask
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; attach a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (indexable, compact); JSON text on SQLite.
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> uuid.UUID:
+    """A UUID version 7: time-ordered, so new rows land at the end of id-ordered lists
+    and indexes stay compact."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & (2**48 - 1)) << 80 | secrets.randbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
+    return uuid.UUID(int=value)
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine configured for this service on SQLite or PostgreSQL."""
+    if url.startswith("sqlite"):
+        return _make_sqlite_engine(url, **options)
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(url, **options)
+
+
+def _make_sqlite_engine(url: str, **options: Any) -> Engine:
+    database = url.split(":///", 1)[1] if ":///" in url else ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(os.path.dirname(os.path.abspath(database))).mkdir(parents=True, exist_ok=True)
+    options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin, so that
+        # SAVEPOINTs and BEGIN IMMEDIATE work as written.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Writers take the write lock up front: a deferred transaction that reads and
+        # then writes fails at once, without waiting, if another writer got in between.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Database:
+    """The engine and session factory of one app; the session lives for one request."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self.write_sessions = sessionmaker(
+            bind=engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
+
+    def init_app(self, app: flask.Flask) -> None:
+        app.extensions["db"] = self
+        app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def _close_session(_error: BaseException | None) -> None:
+        session = flask.g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def get_session() -> Session:
+    """The current request's session, opened on first use."""
+    session: Session | None = flask.g.get("db_session")
+    if session is None:
+        database: Database = flask.current_app.extensions["db"]
+        factory = database.sessions
+        if flask.has_request_context() and flask.request.method in WRITE_METHODS:
+            factory = database.write_sessions
+        session = factory()
+        flask.g.db_session = session
+    return session

@@ -1,0 +1,1 @@
+"""Presenters and parsers: pure functions between domain objects and a format."""

@@ -1,0 +1,86 @@
+"""The service's own JSON form of each resource: the API's wire representation.
+
+Plain functions rather than marshmallow dumps, because the read paths are hot; a test
+holds each of them to its read schema in ``service.schemas``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from service.models import Annotation, Document, LabelSchema, Link
+
+T = TypeVar("T")
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a ``Z``."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def document(doc: Document) -> dict[str, Any]:
+    return {
+        "id": str(doc.id),
+        "external_id": doc.external_id,
+        "title": doc.title,
+        "text": doc.text,
+        "length": doc.length,
+        "source_url": doc.source_url,
+        "published_at": timestamp(doc.published_at),
+        "language": doc.language,
+        "metadata": doc.meta,
+        "created_at": timestamp(doc.created_at),
+        "updated_at": timestamp(doc.updated_at),
+        "version": doc.version,
+    }
+
+
+def annotation(ann: Annotation) -> dict[str, Any]:
+    return {
+        "id": str(ann.id),
+        "document_id": str(ann.document_id),
+        "type": ann.type,
+        "label": ann.label,
+        "start": ann.start,
+        "end": ann.end,
+        "text": ann.text,
+        "attributes": ann.attributes,
+        "confidence": ann.confidence,
+        "status": ann.status,
+        "created_by": ann.created_by,
+        "created_at": timestamp(ann.created_at),
+        "updated_at": timestamp(ann.updated_at),
+        "version": ann.version,
+    }
+
+
+def link(lnk: Link) -> dict[str, Any]:
+    return {
+        "id": str(lnk.id),
+        "document_id": str(lnk.document_id),
+        "type": lnk.type,
+        "source_id": str(lnk.source_id),
+        "target_id": str(lnk.target_id),
+        "attributes": lnk.attributes,
+        "created_by": lnk.created_by,
+        "created_at": timestamp(lnk.created_at),
+        "updated_at": timestamp(lnk.updated_at),
+        "version": lnk.version,
+    }
+
+
+def label_schema(schema: LabelSchema) -> dict[str, Any]:
+    return {
+        "annotation_types": schema.annotation_types,
+        "link_types": schema.link_types,
+        "version": schema.version,
+    }
+
+
+def page(
+    items: Iterable[T], next_cursor: str | None, present: Callable[[T], Any]
+) -> dict[str, Any]:
+    return {"items": [present(item) for item in items], "next_cursor": next_cursor}

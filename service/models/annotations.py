@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+
+
+class Annotation(Base):
+    """A span ``[start, end)`` of one document, in code points."""
+
+    __tablename__ = "annotations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(128))
+    # "start"/"end" are awkward SQL identifiers ("end" is reserved).
+    start: Mapped[int] = mapped_column("start_offset", Integer)
+    end: Mapped[int] = mapped_column("end_offset", Integer)
+    # The document's slice, kept so lists and searches need not cut the text.
+    text: Mapped[str] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="accepted")
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("start_offset >= 0 AND start_offset < end_offset", name="span_order"),
+        CheckConstraint("status IN ('proposed', 'accepted', 'rejected')", name="status_vocabulary"),
+        Index("ix_annotations_document_span", "document_id", "start_offset", "end_offset", "id"),
+    )
+    # SQLAlchemy bumps version on every UPDATE and adds "WHERE version = :loaded", so a
+    # concurrent change makes the write fail instead of being lost.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (read by SQLAlchemy)
+
+
+class Link(Base):
+    """A typed edge between two annotations of the same document."""
+
+    __tablename__ = "links"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    # Denormalised from the ends so that a document's links are one index range.
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    target_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("source_id <> target_id", name="distinct_ends"),
+        UniqueConstraint("type", "source_id", "target_id"),
+        Index("ix_links_document_id", "document_id", "id"),
+    )
+    # SQLAlchemy bumps version on every UPDATE and adds "WHERE version = :loaded", so a
+    # concurrent change makes the write fail instead of being lost.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (read by SQLAlchemy)

@@ -1,0 +1,46 @@
+"""X-Forwarded-* headers, believed only from trusted proxies (the API gateway)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service.config import Network
+
+FORWARDED_HEADERS = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PREFIX",
+)
+
+
+class TrustedProxies:
+    """Apply the forwarded headers of requests that come from a trusted address, and
+    drop them from any other request, so that no client can forge its address, scheme
+    or the public prefix."""
+
+    def __init__(self, app: Any, networks: Iterable[Network]) -> None:
+        self.networks = tuple(networks)
+        self.untouched = app
+        self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+
+    def _trusted(self, address: str | None) -> bool:
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self._trusted(environ.get("REMOTE_ADDR")):
+            return self.fixed(environ, start_response)
+        for header in FORWARDED_HEADERS:
+            environ.pop(header, None)
+        return self.untouched(environ, start_response)

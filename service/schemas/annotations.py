@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from service.schemas.common import (
+    NEXT_CURSOR,
+    PageArgsSchema,
+    RequestSchema,
+    StrictInteger,
+    described,
+)
+
+STATUSES = ("proposed", "accepted", "rejected")
+
+
+def _type(**options: Any) -> fields.Field:
+    return fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata=described(
+            "Annotation type from the label schema: entity, quote or claim by default",
+            example="entity",
+        ),
+        **options,
+    )
+
+
+def _label(**options: Any) -> fields.Field:
+    return fields.String(
+        validate=validate.Length(min=1, max=128),
+        metadata=described("A label of that type in the label schema", example="NORP"),
+        **options,
+    )
+
+
+def _start(**options: Any) -> fields.Field:
+    return StrictInteger(
+        validate=validate.Range(min=0),
+        metadata=described("First code point of the span (0-based, inclusive)", example=0),
+        **options,
+    )
+
+
+def _end(**options: Any) -> fields.Field:
+    return StrictInteger(
+        validate=validate.Range(min=1),
+        metadata=described(
+            "Code point after the span (exclusive); start < end <= the document's length",
+            example=12,
+        ),
+        **options,
+    )
+
+
+TEXT_DESCRIPTION = "The document's text at [start, end), filled by the server"
+
+
+class AnnotationOptionalFields(ma.Schema):
+    text = fields.String(
+        metadata=described(
+            TEXT_DESCRIPTION + "; if a client sends it, it must equal that slice",
+            example="North Korean",
+        )
+    )
+    attributes = fields.Dict(
+        keys=fields.String(),
+        allow_none=True,
+        metadata=described("Free-form JSON object", example={"mention": "name"}),
+    )
+    confidence = fields.Float(
+        allow_none=True,
+        allow_nan=False,
+        validate=validate.Range(min=0, max=1),
+        metadata=described("Confidence of the annotator or model, 0 to 1", example=0.98),
+    )
+    status = fields.String(
+        validate=validate.OneOf(STATUSES),
+        metadata=described("Review status: proposed, accepted (default) or rejected"),
+    )
+
+
+class AnnotationCreateSchema(RequestSchema, AnnotationOptionalFields):
+    type = _type(required=True)
+    label = _label(required=True)
+    start = _start(required=True)
+    end = _end(required=True)
+
+
+class AnnotationUpdateSchema(RequestSchema, AnnotationOptionalFields):
+    type = _type()
+    label = _label()
+    start = _start()
+    end = _end()
+
+
+class AnnotationSchema(ma.Schema):
+    id = fields.UUID(required=True, metadata=described("The annotation's id"))
+    document_id = fields.UUID(required=True, metadata=described("The annotated document"))
+    type = _type(required=True)
+    label = _label(required=True)
+    start = _start(required=True)
+    end = _end(required=True)
+    text = fields.String(
+        required=True, metadata=described(TEXT_DESCRIPTION, example="North Korean")
+    )
+    attributes = fields.Dict(keys=fields.String(), required=True)
+    confidence = fields.Float(required=True, allow_none=True, metadata=described("0 to 1, or null"))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    created_by = fields.String(
+        required=True, metadata=described("Who made it: the authenticated identity")
+    )
+    created_at = fields.AwareDateTime(required=True, metadata=described("Creation time (UTC)"))
+    updated_at = fields.AwareDateTime(required=True, metadata=described("Last change (UTC)"))
+    version = fields.Integer(
+        required=True, metadata=described("Increases on every change", example=1)
+    )
+
+
+class AnnotationPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(AnnotationSchema), required=True)
+    next_cursor = NEXT_CURSOR
+
+
+class AnnotationListArgsSchema(PageArgsSchema):
+    pass

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from service.schemas.common import NEXT_CURSOR, PageArgsSchema, RequestSchema, described
+
+# BCP 47 language tags ("en", "pt-BR", "zh-Hant-TW"), loosely.
+LANGUAGE_TAG = validate.Regexp(
+    r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", error="Not a BCP 47 language tag."
+)
+
+
+class DocumentMetadataFields(ma.Schema):
+    """The fields a client sets and may change later."""
+
+    external_id = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=512),
+        metadata=described(
+            "The document's id in its source system; unique across the store",
+            example="000_56075bffde052d65.txt",
+        ),
+    )
+    title = fields.String(
+        allow_none=True,
+        metadata=described("Headline or title", example="North Korean soldiers killed"),
+    )
+    source_url = fields.Url(
+        allow_none=True,
+        require_tld=False,
+        metadata=described("Where the text was published", example="https://news.example/a/1"),
+    )
+    published_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata=described(
+            "Publication time, RFC 3339 with a time zone; returned in UTC",
+            example="2024-10-09T00:00:00Z",
+        ),
+    )
+    language = fields.String(
+        allow_none=True,
+        validate=LANGUAGE_TAG,
+        metadata=described("BCP 47 language tag", example="en"),
+    )
+    meta = fields.Dict(
+        data_key="metadata",
+        keys=fields.String(),
+        allow_none=True,
+        metadata=described("Free-form JSON object kept with the document", example={}),
+    )
+
+
+TEXT_DESCRIPTION = "The text; annotation offsets count its Unicode code points"
+TEXT_EXAMPLE = "North Korean soldiers have likely been killed, South Korea has said."
+
+
+class DocumentCreateSchema(RequestSchema, DocumentMetadataFields):
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, error="Must not be empty."),
+        metadata=described(TEXT_DESCRIPTION, example=TEXT_EXAMPLE),
+    )
+
+
+class DocumentUpdateSchema(RequestSchema, DocumentMetadataFields):
+    text = fields.String(
+        metadata=described(
+            "Accepted only unchanged, so that a client may send back what it read; "
+            "a PATCH cannot change the text"
+        )
+    )
+
+
+class DocumentSchema(DocumentMetadataFields):
+    id = fields.UUID(required=True, metadata=described("The document's id"))
+    text = fields.String(required=True, metadata=described(TEXT_DESCRIPTION, example=TEXT_EXAMPLE))
+    length = fields.Integer(
+        required=True, metadata=described("Length of the text in Unicode code points", example=68)
+    )
+    created_at = fields.AwareDateTime(required=True, metadata=described("Creation time (UTC)"))
+    updated_at = fields.AwareDateTime(required=True, metadata=described("Last change (UTC)"))
+    version = fields.Integer(
+        required=True,
+        metadata=described("Increases on every change; the ETag carries it", example=1),
+    )
+
+
+class DocumentPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(DocumentSchema), required=True)
+    next_cursor = NEXT_CURSOR
+
+
+class DocumentListArgsSchema(PageArgsSchema):
+    pass

@@ -1,0 +1,165 @@
+"""Links: typed edges between two annotations of one document."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.errors import Conflict, InvalidLink, NotFound
+from service.models import Annotation, Link
+from service.services import label_schema
+from service.services.pagination import Ordering, Page, paginate, strict_uuid
+
+ORDER_BY_ID = Ordering(columns=(Link.id,), attributes=("id",), parsers=(strict_uuid,))
+
+
+def get(session: Session, link_id: uuid.UUID) -> Link:
+    link = session.get(Link, link_id)
+    if link is None:
+        raise NotFound(f"link {link_id} does not exist")
+    return link
+
+
+def _end(session: Session, field: str, annotation_id: uuid.UUID) -> Annotation:
+    annotation = session.get(Annotation, annotation_id)
+    if annotation is None:
+        raise InvalidLink(
+            f"{field} {annotation_id} is not an existing annotation",
+            errors={field: [f"annotation {annotation_id} does not exist"]},
+        )
+    return annotation
+
+
+def _checked_ends(
+    session: Session,
+    link_type: str,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    *,
+    replacing: uuid.UUID | None = None,
+) -> Annotation:
+    """Check a link of this type may join these annotations; return the source."""
+    rules = label_schema.current_rules(session)
+    rule = rules.link_types.get(link_type)
+    if rule is None:
+        raise InvalidLink(
+            f"unknown link type {link_type!r}",
+            errors={"type": [f"must be one of {', '.join(sorted(rules.link_types))}"]},
+        )
+    if source_id == target_id:
+        raise InvalidLink(
+            "a link joins two different annotations",
+            errors={"target_id": ["must differ from source_id"]},
+        )
+    source = _end(session, "source_id", source_id)
+    target = _end(session, "target_id", target_id)
+    if source.document_id != target.document_id:
+        raise InvalidLink(
+            f"the ends belong to different documents ({source.document_id} and "
+            f"{target.document_id}); a link stays within one document",
+            errors={"target_id": ["must be an annotation of the source's document"]},
+        )
+    for field, end_rule, annotation in (
+        ("source_id", rule.source, source),
+        ("target_id", rule.target, target),
+    ):
+        refusal = end_rule.refusal(annotation.type, annotation.label)
+        if refusal:
+            side = field.removesuffix("_id")
+            raise InvalidLink(
+                f"the {side} of a {link_type!r} link {refusal}",
+                errors={field: [refusal]},
+            )
+    _ensure_unique(session, link_type, source_id, target_id, rule.symmetric, replacing)
+    return source
+
+
+def _ensure_unique(
+    session: Session,
+    link_type: str,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    symmetric: bool,
+    replacing: uuid.UUID | None,
+) -> None:
+    same = and_(Link.source_id == source_id, Link.target_id == target_id)
+    if symmetric:
+        same = or_(same, and_(Link.source_id == target_id, Link.target_id == source_id))
+    statement = select(Link.id).where(Link.type == link_type, same)
+    if replacing is not None:
+        statement = statement.where(Link.id != replacing)
+    existing = session.scalars(statement.limit(1)).first()
+    if existing is not None:
+        kind = "symmetric " if symmetric else ""
+        raise Conflict(
+            f"a {kind}{link_type!r} link between these annotations already exists: {existing}",
+            existing_id=str(existing),
+        )
+
+
+def create(session: Session, fields: Mapping[str, Any], *, actor: str) -> Link:
+    source = _checked_ends(session, fields["type"], fields["source_id"], fields["target_id"])
+    now = utcnow()
+    link = Link(
+        document_id=source.document_id,
+        type=fields["type"],
+        source_id=fields["source_id"],
+        target_id=fields["target_id"],
+        attributes=fields.get("attributes") or {},
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def update(session: Session, link: Link, changes: Mapping[str, Any]) -> Link:
+    new_type = changes.get("type", link.type)
+    new_source = changes.get("source_id", link.source_id)
+    new_target = changes.get("target_id", link.target_id)
+    changed = False
+    if (new_type, new_source, new_target) != (link.type, link.source_id, link.target_id):
+        source = _checked_ends(session, new_type, new_source, new_target, replacing=link.id)
+        link.document_id = source.document_id
+        link.type, link.source_id, link.target_id = new_type, new_source, new_target
+        changed = True
+    if "attributes" in changes and (changes["attributes"] or {}) != link.attributes:
+        link.attributes = changes["attributes"] or {}
+        changed = True
+    if changed:
+        link.updated_at = utcnow()
+        session.flush()
+    return link
+
+
+def delete(session: Session, link: Link) -> None:
+    session.delete(link)
+    session.flush()
+
+
+def list_page(
+    session: Session,
+    *,
+    document_id: uuid.UUID | None = None,
+    annotation_id: uuid.UUID | None = None,
+    link_type: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Link]:
+    statement = select(Link)
+    if document_id is not None:
+        statement = statement.where(Link.document_id == document_id)
+    if annotation_id is not None:
+        statement = statement.where(
+            or_(Link.source_id == annotation_id, Link.target_id == annotation_id)
+        )
+    if link_type is not None:
+        statement = statement.where(Link.type == link_type)
+    return paginate(session, statement, ORDER_BY_ID, limit=limit, cursor=cursor)

@@ -1,0 +1,89 @@
+"""Keyset pagination: a page ends at a key, and the next page starts strictly after
+it, so rows written meanwhile are neither skipped nor repeated."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import Session
+
+from service.errors import BadRequest
+
+T = TypeVar("T")
+KeyPart = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """The columns a list is ordered by, and how to read and parse a row's key."""
+
+    columns: Sequence[Any]
+    attributes: Sequence[str]
+    parsers: Sequence[KeyPart]
+
+    def key_of(self, item: Any) -> list[Any]:
+        return [_jsonable(getattr(item, name)) for name in self.attributes]
+
+    def parse(self, cursor: str) -> tuple[Any, ...]:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            if not isinstance(values, list) or len(values) != len(self.parsers):
+                raise ValueError
+            return tuple(parse(value) for parse, value in zip(self.parsers, values, strict=True))
+        except (ValueError, TypeError, UnicodeError, binascii.Error):
+            raise BadRequest(
+                "cursor is not valid; use the next_cursor of a previous page of this list",
+                errors={"cursor": ["not a cursor of this list"]},
+            ) from None
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _encode(key: list[Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def strict_uuid(value: Any) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise ValueError("not a UUID")
+    return uuid.UUID(value)
+
+
+def strict_int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("not an integer")
+    return value
+
+
+def paginate(
+    session: Session,
+    statement: Select[Any],
+    ordering: Ordering,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[Any]:
+    if cursor:
+        after = ordering.parse(cursor)
+        statement = statement.where(tuple_(*ordering.columns) > after)
+    rows = list(session.scalars(statement.order_by(*ordering.columns).limit(limit + 1)))
+    if len(rows) > limit:
+        return Page(rows[:limit], _encode(ordering.key_of(rows[limit - 1])))
+    return Page(rows, None)
