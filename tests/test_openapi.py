@@ -78,7 +78,7 @@ def test_operation_documents_its_statuses(spec, operation_id, statuses):
 
 
 def test_created_responses_declare_location_and_etag(spec):
-    for method, path, operation in operations(spec):
+    for _method, path, operation in operations(spec):
         if "201" in operation["responses"]:
             assert set(operation["responses"]["201"]["headers"]) == {"Location", "ETag"}, path
 
