@@ -43,9 +43,7 @@ def test_operation_ids_are_unique_and_present(spec):
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize(
-    "field", ["summary", "operationId", "tags", "responses"], ids=lambda f: f
-)
+@pytest.mark.parametrize("field", ["summary", "operationId", "tags", "responses"], ids=lambda f: f)
 def test_every_operation_has(spec, field):
     missing = [f"{m.upper()} {p}" for m, p, op in operations(spec) if not op.get(field)]
     assert missing == []
