@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from service import migrate as migrations
-from service.services import label_schema
+from service.paths import project_directory
+from service.services import corpus, label_schema
 
 
 def register(app: flask.Flask) -> None:
     app.cli.add_command(migrate_command)
     app.cli.add_command(seed_command)
     app.cli.add_command(revision_command)
+    app.cli.add_command(import_command)
 
 
 @click.command("migrate")
+@with_appcontext
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def migrate_command(revision: str) -> None:
     """Apply the database migrations (a release step)."""
@@ -28,6 +33,7 @@ def migrate_command(revision: str) -> None:
 
 
 @click.command("revision")
+@with_appcontext
 @click.option("-m", "--message", required=True, help="What the migration does.")
 def revision_command(message: str) -> None:
     """Write a new migration from the models (for developers)."""
@@ -35,12 +41,47 @@ def revision_command(message: str) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
-    """Load the seed data. Running it again changes nothing."""
-    session = flask.current_app.extensions["db"].sessions()
+    """Load the project's seed corpus (seeds/). Running it again changes nothing."""
+    _import(project_directory("seeds", corpus.MANIFEST), actor="seed")
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--as",
+    "actor",
+    default="import",
+    show_default=True,
+    help="Name recorded as created_by of what is loaded.",
+)
+def import_command(path: Path, actor: str) -> None:
+    """Load a folder of corpus files (*.txt), with a manifest.json and bundles
+    (annotations/<name>.bundle.json) if it has them."""
+    _import(path, actor=actor)
+
+
+def _import(folder: Path, *, actor: str) -> None:
+    session = flask.current_app.extensions["db"].write_sessions()
     with session:
         schema = label_schema.current(session)
-        click.echo(f"label schema at version {schema.version}")
+        try:
+            reports = corpus.import_folder(session, folder, actor=actor)
+        except corpus.CorpusError as error:
+            session.rollback()
+            raise click.ClickException(str(error)) from None
+        session.commit()
+    click.echo(f"label schema version {schema.version}")
+    for report in reports:
+        state = "created" if report.document_created else "already stored"
+        click.echo(
+            f"{report.external_id}: document {report.document_id} {state}; "
+            f"annotations {report.annotations_created} created, "
+            f"{report.annotations_matched} already stored; "
+            f"links {report.links_created} created, {report.links_matched} already stored"
+        )
 
 
 def main() -> None:

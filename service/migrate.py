@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -11,19 +10,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-
-def migrations_directory() -> Path:
-    """``migrations/`` beside the package (a checkout) or in the working directory (the
-    container's /app)."""
-    for candidate in (Path(__file__).resolve().parent.parent, Path.cwd()):
-        if (candidate / "migrations" / "env.py").is_file():
-            return candidate / "migrations"
-    raise RuntimeError("cannot find the migrations/ directory beside the service or in the cwd")
+from service.paths import project_directory
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(migrations_directory()))
+    config.set_main_option("script_location", str(project_directory("migrations", "env.py")))
     # Dated file names keep the history readable in a directory listing.
     config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
     if url is not None:

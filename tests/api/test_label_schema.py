@@ -25,8 +25,13 @@ def test_default_schema_is_the_news_schema(schema):
     assert speaker["symmetric"] is False
     assert schema["link_types"]["coreference"]["symmetric"] is True
     assert set(schema["link_types"]) == {
-        "speaker", "claimant", "coreference", "about", "supports", "contradicts"
-    }  # fmt: skip
+        "speaker",
+        "claimant",
+        "coreference",
+        "about",
+        "supports",
+        "contradicts",
+    }
 
 
 def test_get_schema_sends_etag_and_honours_if_none_match(client):
@@ -101,8 +106,10 @@ def test_put_making_a_type_symmetric_with_reverse_pairs_is_409(client, session, 
     make_link(session, "contradicts", two, one)
     new = copy.deepcopy(schema)
     new["link_types"]["contradicts"] = {
-        "source": {"types": ["claim"]}, "target": {"types": ["claim"]}, "symmetric": True
-    }  # fmt: skip
+        "source": {"types": ["claim"]},
+        "target": {"types": ["claim"]},
+        "symmetric": True,
+    }
     response = client.put("/v1/schema", json=new)
     assert response.status_code == 409
     assert response.json["conflicts"]["link_total"] == 1
