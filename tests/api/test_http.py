@@ -237,3 +237,28 @@ def test_link_header_carries_the_public_prefix_only_from_trusted_proxies(
         "/v1/documents?limit=1", headers=FORWARDED, environ_base={"REMOTE_ADDR": remote_addr}
     )
     assert response.headers["Link"].startswith(expected)
+
+
+@pytest.fixture
+def gateway_client(make_app):
+    app = make_app(trusted_proxies=(ipaddress.ip_network("127.0.0.0/8"),))
+    return app.test_client()
+
+
+def test_location_carries_the_public_prefix_from_a_trusted_proxy(gateway_client):
+    response = gateway_client.post(
+        "/v1/documents",
+        json={"text": "x"},
+        headers=FORWARDED,
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    expected = f"https://api.example.org/annotations/v1/documents/{response.json['id']}"
+    assert response.headers["Location"] == expected
+
+
+def test_served_spec_and_docs_carry_the_public_prefix(gateway_client):
+    environ = {"REMOTE_ADDR": "127.0.0.1"}
+    spec = gateway_client.get("/openapi.json", headers=FORWARDED, environ_base=environ).json
+    assert spec["servers"] == [{"url": "/annotations"}]
+    docs = gateway_client.get("/docs", headers=FORWARDED, environ_base=environ)
+    assert 'url: "/annotations/openapi.json"' in docs.get_data(as_text=True)

@@ -1,0 +1,71 @@
+"""Failures below the services still answer with the documented problem, never a bare
+500: lost races on unique constraints (409), concurrent updates (412), an unavailable
+database (503), and anything unexpected (500, without internals)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.models import Annotation
+from service.services import annotations, documents
+from tests.factories import make_annotation, make_document
+
+
+def test_unique_violation_that_slips_past_the_check_is_409(client, monkeypatch):
+    client.post("/v1/documents", json={"text": "a", "external_id": "race"})
+    # As if a concurrent request had inserted it between our check and our insert.
+    monkeypatch.setattr(documents, "_ensure_external_id_free", lambda *a, **k: None)
+    response = client.post("/v1/documents", json={"text": "b", "external_id": "race"})
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+    assert response.json["detail"] == "another document already has this external_id"
+
+
+def test_concurrent_update_detected_by_compare_and_set_is_412(client, session, monkeypatch):
+    annotation = make_annotation(session, make_document(session), "Putin")
+
+    def lost_race(*_args, **_kwargs):
+        raise StaleDataError("UPDATE statement on table 'annotations' expected to update 1 row")
+
+    monkeypatch.setattr(annotations, "update", lost_race)
+    response = client.patch(f"/v1/annotations/{annotation.id}", json={"status": "rejected"})
+    assert response.status_code == 412
+    assert "changed by another request" in response.json["detail"]
+
+
+def test_update_compares_and_sets_the_version_in_the_database(session, connection):
+    annotation = make_annotation(session, make_document(session), "Putin")
+    session.flush()
+    # Another writer bumps the row behind this session's back.
+    table = Annotation.__table__
+    connection.execute(
+        update(table).where(table.c.id == annotation.id).values(version=table.c.version + 1)
+    )
+    annotation.status = "rejected"
+    with pytest.raises(StaleDataError):
+        session.flush()
+
+
+def test_unavailable_database_is_503_with_retry_after(client, monkeypatch):
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(documents, "list_page", down)
+    response = client.get("/v1/documents")
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_unexpected_error_is_500_problem_without_internals(client, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(documents, "list_page", broken)
+    response = client.get("/v1/documents")
+    assert response.status_code == 500
+    assert response.content_type == "application/problem+json"
+    assert "secret" not in response.get_data(as_text=True)
