@@ -2,6 +2,7 @@
 annotations. ``flask seed`` and ``flask import`` both come here, and everything is
 written through the same services the API uses, so the same rules hold."""
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from service.services import annotations, documents, links
 
 MANIFEST = "manifest.json"
 MANIFEST_KEYS = frozenset(
-    {"file", "external_id", "title", "language", "source_url", "source", "annotations"}
+    {"file", "sha256", "external_id", "title", "language", "source_url", "source", "annotations"}
 )
 
 
@@ -77,6 +78,10 @@ def entries(folder: Path) -> list[Entry]:
         path = folder / item["file"]
         if not path.is_file():
             raise CorpusError(manifest, where, f"{path} does not exist")
+        if "sha256" in item and hashlib.sha256(path.read_bytes()).hexdigest() != item["sha256"]:
+            raise CorpusError(
+                manifest, where, f"{path} is not the file the manifest names (sha256 differs)"
+            )
         bundle = folder / item["annotations"] if item.get("annotations") else None
         if bundle is not None and not bundle.is_file():
             raise CorpusError(manifest, where, f"{bundle} does not exist")
