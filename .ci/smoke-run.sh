@@ -36,6 +36,18 @@ check GET /docs 200
 check GET /docs/assets/swagger-ui-bundle.js 200
 check GET /openapi.json 200
 check GET /v1/schema 200
+check GET "/v1/documents?external_id=000_56075bffde052d65.txt" 200
+python3 - <<'PY'
+import json
+(seed,) = json.load(open("/tmp/smoke-body"))["items"]
+assert seed["published_at"] == "2024-10-09T00:00:00Z", seed["published_at"]
+assert seed["text"].startswith("North Korean soldiers"), seed["text"][:40]
+print("ok   the seed article is served, published 2024-10-09")
+PY
+seed=$(python3 -c 'import json; print(json.load(open("/tmp/smoke-body"))["items"][0]["id"])')
+check GET "/v1/documents/$seed/annotations?limit=1000" 200
+python3 -c 'import json, sys; n = len(json.load(open("/tmp/smoke-body"))["items"]); print(f"ok   {n} seed annotations served"); sys.exit(n < 100)'
+check GET "/v1/documents/$seed/links?limit=1000" 200
 check POST /v1/documents 201 '{"text": "Kim Jong-un said: “We are allies.”"}'
 doc=$(id_of)
 check POST "/v1/documents/$doc/annotations" 201 '{"type": "entity", "label": "PERSON", "start": 0, "end": 11}'

@@ -54,9 +54,13 @@ class Documents(MethodView):
     def get(self, args: dict[str, Any]) -> flask.Response:
         """List documents
 
-        Ordered by id (creation order), cursor-paginated."""
+        Optionally only the one with an `external_id`; ordered by id (creation order),
+        cursor-paginated."""
         result = documents.list_page(
-            get_session(), limit=page_limit(args), cursor=args.get("cursor")
+            get_session(),
+            external_id=args.get("external_id"),
+            limit=page_limit(args),
+            cursor=args.get("cursor"),
         )
         return page(result, native.document)
 

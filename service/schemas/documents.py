@@ -92,4 +92,6 @@ class DocumentPageSchema(ma.Schema):
 
 
 class DocumentListArgsSchema(PageArgsSchema):
-    pass
+    external_id = fields.String(
+        metadata=described("Only the document with this external_id", example="a.txt")
+    )

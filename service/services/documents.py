@@ -90,5 +90,10 @@ def delete(session: Session, document: Document) -> None:
     session.flush()
 
 
-def list_page(session: Session, *, limit: int, cursor: str | None) -> Page[Document]:
-    return paginate(session, select(Document), ORDER_BY_ID, limit=limit, cursor=cursor)
+def list_page(
+    session: Session, *, external_id: str | None = None, limit: int, cursor: str | None
+) -> Page[Document]:
+    statement = select(Document)
+    if external_id is not None:
+        statement = statement.where(Document.external_id == external_id)
+    return paginate(session, statement, ORDER_BY_ID, limit=limit, cursor=cursor)

@@ -147,3 +147,11 @@ def test_list_documents_in_id_order(client):
     assert [d["id"] for d in response.json["items"]] == ids
     assert response.json["next_cursor"] is None
     assert "Link" not in response.headers
+
+
+def test_list_documents_by_external_id(client):
+    create(client, external_id="one.txt")
+    wanted = create(client, external_id="two.txt").json
+    response = client.get("/v1/documents?external_id=two.txt")
+    assert [d["id"] for d in response.json["items"]] == [wanted["id"]]
+    assert client.get("/v1/documents?external_id=none.txt").json["items"] == []
