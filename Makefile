@@ -21,9 +21,11 @@ migrate: $(STAMP)
 seed: migrate
 	$(BIN)/flask seed
 
-# Local development: loopback only, unless HOST says otherwise.
+# Local development: loopback only and no authentication, unless the environment says
+# otherwise (gunicorn says so at start).
 run: seed
-	HOST=$${HOST:-127.0.0.1} $(BIN)/gunicorn --config python:service.gunicorn_conf service.wsgi:app
+	HOST=$${HOST:-127.0.0.1} AUTH_MODE=$${AUTH_MODE:-none} \
+	  $(BIN)/gunicorn --config python:service.gunicorn_conf service.wsgi:app
 
 test: $(STAMP)
 	$(BIN)/pytest

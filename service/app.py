@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from service import api as api_views
+from service import auth, logs, metrics
 from service.api.common import PROBLEM_STATUSES, problem_response_name
 from service.config import Settings
 from service.db import Database, make_engine
@@ -151,7 +152,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> flask.Flas
         settings = config
     else:
         settings = Settings.from_env(os.environ if config is None else config)
-    logging.basicConfig(level=settings.log_level)
+    logs.configure(settings.log_level)
 
     app = flask.Flask(__name__)
     app.config.update(
@@ -172,16 +173,37 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> flask.Flas
                 "Errors are RFC 9457 problem details.",
             },
             "servers": [{"url": "/"}],
+            # Declared whatever AUTH_MODE is, so that the contract does not change.
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "An API key (`flask keys create`), or the gateway's "
+                        "identity when AUTH_MODE=gateway",
+                    }
+                }
+            },
         },
     )
     app.extensions["settings"] = settings
-    Database(make_engine(settings.database_url)).init_app(app)
+    database = Database(make_engine(settings.database_url))
+    database.init_app(app)
+    metrics.watch_pool(database.engine)
 
     api = StoreApi(app)
     api_views.register(api)
     _register_docs_assets(app)
     _register_error_handlers(app)
+    app.before_request(logs.start_request)
+    app.before_request(metrics.start_timer)
     app.before_request(_check_body)
+    app.before_request(auth.authorize)
+    # after_request functions run last-registered first: metrics, then the access log.
+    app.after_request(logs.finish_request)
+    app.after_request(metrics.observe)
+    app.add_url_rule("/metrics", "metrics", metrics.exposition)
 
     if settings.cors_origins:
         CORS(
@@ -226,7 +248,7 @@ def _check_body() -> None:
 def _register_error_handlers(app: flask.Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> flask.Response:
-        return problem_response(error.problem())
+        return problem_response(error.problem(), error.headers)
 
     @app.errorhandler(StaleDataError)
     def _stale(_error: StaleDataError) -> flask.Response:

@@ -9,8 +9,10 @@ import flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from service import migrate as migrations
+from service.errors import DomainError
+from service.formats import native
 from service.paths import project_directory
-from service.services import corpus, label_schema
+from service.services import api_keys, corpus, label_schema
 
 
 def register(app: flask.Flask) -> None:
@@ -18,6 +20,7 @@ def register(app: flask.Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(revision_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(keys_group)
 
 
 @click.command("migrate")
@@ -82,6 +85,58 @@ def _import(folder: Path, *, actor: str) -> None:
             f"{report.annotations_matched} already stored; "
             f"links {report.links_created} created, {report.links_matched} already stored"
         )
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Manage API keys (AUTH_MODE=apikey)."""
+
+
+@keys_group.command("create")
+@click.option("--name", required=True, help="Who uses the key; becomes created_by.")
+@click.option(
+    "--role", required=True, type=click.Choice(api_keys.ROLES), help="What the key may do."
+)
+@with_appcontext
+def keys_create(name: str, role: str) -> None:
+    """Create a key and print its secret, once, alone on the last line."""
+    session = flask.current_app.extensions["db"].write_sessions()
+    with session:
+        try:
+            new = api_keys.create(session, name, role)
+        except DomainError as error:
+            raise click.ClickException(error.detail) from None
+        session.commit()
+    click.echo(f"created key {name!r} with role {role}; the secret below is shown only once:")
+    click.echo(new.secret)
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list() -> None:
+    """List keys: name, role, created, revoked."""
+    session = flask.current_app.extensions["db"].sessions()
+    with session:
+        for key in api_keys.list_all(session):
+            revoked = f"revoked {native.timestamp(key.revoked_at)}" if key.revoked_at else "active"
+            click.echo(
+                f"{key.name}\t{key.role}\tcreated {native.timestamp(key.created_at)}\t{revoked}"
+            )
+
+
+@keys_group.command("revoke")
+@click.option("--name", required=True, help="The key to revoke.")
+@with_appcontext
+def keys_revoke(name: str) -> None:
+    """Revoke a key: it stops working at once."""
+    session = flask.current_app.extensions["db"].write_sessions()
+    with session:
+        try:
+            api_keys.revoke(session, api_keys.find_by_name(session, name))
+        except DomainError as error:
+            raise click.ClickException(error.detail) from None
+        session.commit()
+    click.echo(f"revoked key {name!r}")
 
 
 def main() -> None:

@@ -12,8 +12,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///var/annotation-store.db"
-# apikey and gateway modes are not implemented yet; refusing them beats ignoring them.
-AUTH_MODES = ("none",)
+AUTH_MODES = ("apikey", "gateway", "none")
+
+
+def is_loopback(host: str) -> bool:
+    return host == "localhost" or ipaddress.ip_address(host).is_loopback
 
 
 class ConfigError(ValueError):
@@ -26,12 +29,25 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 @dataclasses.dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
+    host: str = "0.0.0.0"
     port: int = 8000
-    auth_mode: str = "none"
+    workers: int = 2
+    threads: int = 4
+    timeout: int = 30
+    auto_migrate: bool = False
+    auto_seed: bool = False
+    # Keys by default: only `make run` (loopback, development) turns authentication off.
+    auth_mode: str = "apikey"
+    allow_unauthenticated: bool = False
+    auth_gateway_secret: str | None = None
+    auth_secret_header: str = "X-Gateway-Secret"
+    auth_user_header: str = "X-Auth-User"
+    auth_role_header: str = "X-Auth-Role"
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[Network, ...] = ()
     log_level: str = "INFO"
     max_body_bytes: int = 16 * 1024 * 1024
+    max_document_length: int = 2_000_000
     page_size_default: int = 50
     page_size_max: int = 1000
 
@@ -47,6 +63,11 @@ class Settings:
             except ValueError as error:
                 raise ConfigError(f"{variable}={raw!r} is invalid: {error}") from None
         settings = cls(**values)
+        if settings.auth_mode == "gateway" and not settings.auth_gateway_secret:
+            raise ConfigError(
+                "AUTH_GATEWAY_SECRET must be set when AUTH_MODE=gateway: identity headers are "
+                "believed only with the secret the gateway sends"
+            )
         if settings.page_size_default > settings.page_size_max:
             raise ConfigError(
                 f"PAGE_SIZE_DEFAULT={settings.page_size_default} exceeds "
@@ -69,6 +90,12 @@ def _port(raw: str) -> int:
     return value
 
 
+def _host(raw: str) -> str:
+    if raw != "localhost":
+        ipaddress.ip_address(raw)
+    return raw
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if raw.lower() not in allowed:
@@ -76,6 +103,27 @@ def _choice(*allowed: str) -> Callable[[str], str]:
         return raw.lower()
 
     return parse
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _header_name(raw: str) -> str:
+    if not all(c.isalnum() or c == "-" for c in raw):
+        raise ValueError("must be an HTTP header name such as X-Auth-User")
+    return raw
+
+
+def _secret(raw: str) -> str:
+    if len(raw) < 16:
+        raise ValueError("must be at least 16 characters")
+    return raw
 
 
 def _log_level(raw: str) -> str:
@@ -111,12 +159,24 @@ def _database_url(raw: str) -> str:
 
 _ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "database_url": ("DATABASE_URL", _database_url),
+    "host": ("HOST", _host),
     "port": ("PORT", _port),
+    "workers": ("WEB_CONCURRENCY", _positive_int),
+    "threads": ("THREADS", _positive_int),
+    "timeout": ("TIMEOUT", _positive_int),
+    "auto_migrate": ("AUTO_MIGRATE", _boolean),
+    "auto_seed": ("AUTO_SEED", _boolean),
     "auth_mode": ("AUTH_MODE", _choice(*AUTH_MODES)),
+    "allow_unauthenticated": ("ALLOW_UNAUTHENTICATED", _boolean),
+    "auth_gateway_secret": ("AUTH_GATEWAY_SECRET", _secret),
+    "auth_secret_header": ("AUTH_SECRET_HEADER", _header_name),
+    "auth_user_header": ("AUTH_USER_HEADER", _header_name),
+    "auth_role_header": ("AUTH_ROLE_HEADER", _header_name),
     "cors_origins": ("CORS_ORIGINS", _origins),
     "trusted_proxies": ("TRUSTED_PROXIES", _networks),
     "log_level": ("LOG_LEVEL", _log_level),
     "max_body_bytes": ("MAX_BODY_BYTES", _positive_int),
+    "max_document_length": ("MAX_DOCUMENT_LENGTH", _positive_int),
     "page_size_default": ("PAGE_SIZE_DEFAULT", _positive_int),
     "page_size_max": ("PAGE_SIZE_MAX", _positive_int),
 }

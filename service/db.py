@@ -74,7 +74,10 @@ def make_engine(url: str, **options: Any) -> Engine:
     """An engine configured for this service on SQLite or PostgreSQL."""
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, **options)
+    # Connections are checked before use, so that a restarted database costs no request;
+    # a database that does not answer fails fast instead of holding a worker.
     options.setdefault("pool_pre_ping", True)
+    options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
     return create_engine(url, **options)
 
 

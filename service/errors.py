@@ -26,11 +26,13 @@ class DomainError(Exception):
         detail: str,
         *,
         errors: FieldErrors | None = None,
+        headers: Mapping[str, str] | None = None,
         **extensions: Any,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = dict(errors) if errors else None
+        self.headers = dict(headers or {})
         self.extensions = extensions
 
     def problem(self) -> dict[str, Any]:
@@ -44,6 +46,16 @@ class DomainError(Exception):
 class BadRequest(DomainError):
     status = 400
     slug = "bad-request"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    slug = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
 
 
 class NotFound(DomainError):

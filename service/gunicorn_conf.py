@@ -2,35 +2,100 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import shutil
+import tempfile
 from typing import Any
 
-from service.config import ConfigError, Settings
+from service.config import ConfigError, Settings, is_loopback
 
-# PORT and the rest are validated once, here, so a bad value stops the start with a
-# message naming the variable.
+# Every variable is validated once, here: a bad value stops the start with a message
+# naming the variable.
 try:
-    _settings = Settings.from_env(os.environ)
+    settings = Settings.from_env(os.environ)
 except ConfigError as error:
     raise SystemExit(f"configuration error: {error}") from None
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_settings.port}"
-workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
-threads = int(os.environ.get("THREADS", "1"))
-timeout = int(os.environ.get("TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
+serves_everyone = settings.auth_mode == "none" and not is_loopback(settings.host)
+if serves_everyone and not settings.allow_unauthenticated:
+    raise SystemExit(
+        f"configuration error: AUTH_MODE=none would serve everyone on {settings.host}. "
+        "Use AUTH_MODE=apikey (create a key with `flask keys create`), bind HOST=127.0.0.1, "
+        "or set ALLOW_UNAUTHENTICATED=true if something in front authenticates."
+    )
+
+bind = (
+    f"[{settings.host}]:{settings.port}"
+    if ":" in settings.host
+    else f"{settings.host}:{settings.port}"
+)
+workers = settings.workers
+threads = settings.threads
+worker_class = "gthread"
+timeout = settings.timeout
+graceful_timeout = settings.timeout
 keepalive = 5
 # Build the app once in the master: a configuration error stops the start at once, and
-# workers share the loaded code.
+# the workers share the loaded code.
 preload_app = True
-accesslog = "-"
+# The app writes one JSON line per request itself (service.logs).
+accesslog = None
 errorlog = "-"
-loglevel = _settings.log_level.lower()
-forwarded_allow_ips = "*"  # the app decides whom to trust (TRUSTED_PROXIES)
+loglevel = settings.log_level.lower()
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "service.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"level": settings.log_level, "handlers": ["console"]},
+    "loggers": {
+        "gunicorn.error": {
+            "level": settings.log_level,
+            "handlers": ["console"],
+            "propagate": False,
+        },
+    },
+}
+# The app decides whom to believe (TRUSTED_PROXIES), not gunicorn.
+forwarded_allow_ips = "*"
+
+# Prometheus multiprocess mode: every worker writes its samples under this directory,
+# and /metrics adds them up. Emptied at each start.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="annotation-store-metrics-")
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+shutil.rmtree(_metrics_dir, ignore_errors=True)
+os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def on_starting(server: Any) -> None:
+    from service import startup
+
+    startup.prepare_database(settings, log=server.log.info)
+
+
+def when_ready(server: Any) -> None:
+    if settings.auth_mode == "none":
+        server.log.warning(
+            "AUTH_MODE=none: no authentication, every request acts as 'anonymous' with every "
+            "right. To require keys: create one with `.venv/bin/flask --app service.app keys "
+            "create --name me --role admin`, then start with AUTH_MODE=apikey and send "
+            "'Authorization: Bearer <key>'."
+        )
 
 
 def post_fork(_server: Any, worker: Any) -> None:
     # Connections opened in the master must not be shared with the forked workers.
-    app = worker.app.callable
-    app.extensions["db"].engine.dispose(close=False)
+    worker.app.callable.extensions["db"].engine.dispose(close=False)
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

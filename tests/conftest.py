@@ -85,7 +85,9 @@ def make_app(database_url: str, connection: Connection) -> Callable[..., flask.F
     """An app with these settings, its sessions joined to the test's transaction."""
 
     def make(**overrides: Any) -> flask.Flask:
-        app = create_app(Settings(**{"database_url": database_url, **overrides}))
+        app = create_app(
+            Settings(**{"database_url": database_url, "auth_mode": "none", **overrides})
+        )
         database = app.extensions["db"]
         database.engine.dispose()
         database.sessions = database.write_sessions = _sessions(connection)

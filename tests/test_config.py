@@ -12,7 +12,7 @@ def test_defaults_without_environment():
     settings = Settings.from_env({})
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.port == 8000
-    assert settings.auth_mode == "none"
+    assert settings.auth_mode == "apikey"
     assert settings.page_size_default == 50
     assert settings.page_size_max == 1000
 

@@ -36,6 +36,7 @@ blp = StoreBlueprint(
     "annotations",
     __name__,
     url_prefix="/v1",
+    write_role="annotator",
     description="Spans of a document: entities, quotes and claims. Offsets count Unicode "
     "code points, half-open [start, end).",
 )

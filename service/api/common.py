@@ -115,13 +115,27 @@ BODY_STATUSES = (400, 413, 415, 422)
 
 
 class StoreBlueprint(Blueprint):
-    """A blueprint with this service's conventions for arguments and documentation."""
+    """A blueprint with this service's conventions for arguments and documentation.
+
+    ``read_role`` and ``write_role`` are the least roles that may read and write
+    through it (see service.auth); its operations under /v1 need a key, and document
+    401 and 403."""
+
+    def __init__(
+        self, *args: Any, read_role: str = "reader", write_role: str = "admin", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.read_role = read_role
+        self.write_role = write_role
+        self.protected = (self.url_prefix or "").startswith("/v1")
 
     def problems(self, *statuses: int) -> Callable[[F], F]:
         """Document the problem+json error responses an operation can give."""
+        if self.protected:
+            statuses = (*statuses, 401, 403)
 
         def decorate(view: F) -> F:
-            for status in statuses:
+            for status in sorted(set(statuses), reverse=True):
                 view = self.alt_response(status, response=problem_response_name(status))(view)
             return view
 

@@ -21,6 +21,7 @@ from service.api.common import (
     page,
     page_limit,
     resource,
+    settings,
 )
 from service.db import get_session
 from service.formats import native
@@ -73,7 +74,7 @@ class Documents(MethodView):
 
         `text` is required and not empty; `external_id`, if given, must be unused (409)."""
         session = get_session()
-        document = documents.create(session, fields)
+        document = documents.create(session, fields, max_length=settings().max_document_length)
         session.commit()
         return resource(native.document(document), status=201, location=document_url(document.id))
 

@@ -36,6 +36,7 @@ class LabelSchema(MethodView):
     @blp.doc(operationId="getLabelSchema", parameters=[IF_NONE_MATCH])
     @blp.response(200, LabelSchemaSchema, headers=ETAG_HEADER)
     @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
+    @blp.problems()
     def get(self) -> flask.Response:
         """Get the label schema"""
         return resource(native.label_schema(label_schema.current(get_session())))

@@ -39,6 +39,7 @@ blp = StoreBlueprint(
     "links",
     __name__,
     url_prefix="/v1",
+    write_role="annotator",
     description="Typed links between two annotations of one document: a quote and its "
     "speaker, a claim and its claimant, mentions of one entity.",
 )

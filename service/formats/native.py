@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from service.models import Annotation, Document, LabelSchema, Link
+from service.models import Annotation, ApiKey, Document, LabelSchema, Link
 
 T = TypeVar("T")
 
@@ -77,6 +77,16 @@ def label_schema(schema: LabelSchema) -> dict[str, Any]:
         "annotation_types": schema.annotation_types,
         "link_types": schema.link_types,
         "version": schema.version,
+    }
+
+
+def api_key(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": str(key.id),
+        "name": key.name,
+        "role": key.role,
+        "created_at": timestamp(key.created_at),
+        "revoked_at": timestamp(key.revoked_at),
     }
 
 

@@ -44,10 +44,17 @@ def _ensure_external_id_free(
         )
 
 
-def create(session: Session, fields: Mapping[str, Any]) -> Document:
+def create(
+    session: Session, fields: Mapping[str, Any], *, max_length: int | None = None
+) -> Document:
     text: str = fields["text"]
     if not text:
         raise RuleViolation("a document needs a non-empty text", errors={"text": ["is empty"]})
+    if max_length is not None and len(text) > max_length:
+        raise RuleViolation(
+            f"the text has {len(text)} code points; this store takes at most {max_length}",
+            errors={"text": [f"longer than {max_length} code points"]},
+        )
     _ensure_external_id_free(session, fields.get("external_id"))
     now = utcnow()
     document = Document(

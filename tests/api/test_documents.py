@@ -155,3 +155,11 @@ def test_list_documents_by_external_id(client):
     response = client.get("/v1/documents?external_id=two.txt")
     assert [d["id"] for d in response.json["items"]] == [wanted["id"]]
     assert client.get("/v1/documents?external_id=none.txt").json["items"] == []
+
+
+def test_text_over_the_configured_length_is_422(make_app):
+    client = make_app(max_document_length=10).test_client()
+    response = client.post("/v1/documents", json={"text": "x" * 11})
+    assert response.status_code == 422
+    assert "at most 10" in response.json["detail"]
+    assert client.post("/v1/documents", json={"text": "x" * 10}).status_code == 201

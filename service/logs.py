@@ -1,0 +1,111 @@
+"""Logs as JSON lines: one per request, and errors with the request id.
+
+``X-Request-ID`` is taken from the gateway when it looks like an id, generated
+otherwise, and returned on every response."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import flask
+
+access_log = logging.getLogger("service.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one JSON object per line, with its extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def current_request_id() -> str | None:
+    if flask.has_request_context():
+        return flask.g.get("request_id")
+    return None
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    request_id = current_request_id()
+    if request_id is not None:
+        record.request_id = request_id
+    return record
+
+
+def configure(level: str) -> None:
+    """JSON lines on stderr for the app's own loggers (gunicorn configures its own), and
+    the request id on every record logged while a request is served, by any logger."""
+    logging.setLogRecordFactory(_record_with_request_id)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("service")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def start_request() -> None:
+    """before_request: adopt or make the request id, start the clock."""
+    given = flask.request.headers.get(REQUEST_ID_HEADER, "")
+    flask.g.request_id = given if _ACCEPTABLE_ID.match(given) else uuid.uuid4().hex
+    flask.g.request_started = time.perf_counter()
+
+
+def finish_request(response: flask.Response) -> flask.Response:
+    """after_request: return the request id, write the access line."""
+    request_id = flask.g.get("request_id")
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    started = flask.g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+    request = flask.request
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "route": route_template(),
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "user": flask.g.get("identity"),
+            "client": request.remote_addr,
+        },
+    )
+    return response
+
+
+def route_template() -> str:
+    """The matched route (``/v1/annotations/<uuid:annotation_id>``), never the raw path,
+    so that logs and metrics group by endpoint."""
+    rule = flask.request.url_rule
+    return rule.rule if rule is not None else "unmatched"

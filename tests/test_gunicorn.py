@@ -1,0 +1,146 @@
+"""The service as operators run it: gunicorn with our configuration, several workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_config(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import service.gunicorn_conf"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORT": "eighty"}, "PORT='eighty' is invalid"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY='0' is invalid"),
+        ({"AUTH_MODE": "none", "HOST": "0.0.0.0"}, "AUTH_MODE=none would serve everyone"),
+        ({"AUTH_MODE": "gateway"}, "AUTH_GATEWAY_SECRET must be set"),
+    ],
+)
+def test_invalid_configuration_stops_the_start_naming_the_variable(env, message):
+    result = load_config(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_unauthenticated_beyond_loopback_can_be_allowed_explicitly():
+    result = load_config(AUTH_MODE="none", HOST="0.0.0.0", ALLOW_UNAUTHENTICATED="true")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """gunicorn with 2 workers on a fresh SQLite file, migrated and seeded at start."""
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite'}",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "AUTH_MODE": "none",
+        "WEB_CONCURRENCY": "2",
+        "AUTO_MIGRATE": "true",
+        "AUTO_SEED": "true",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+    }
+    log = open(tmp / "server.log", "w+")  # noqa: SIM115 (open for the server's lifetime)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:service.gunicorn_conf",
+            "service.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{base}/health/ready", timeout=1)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("gunicorn did not become ready:\n" + (tmp / "server.log").read_text())
+    yield base, tmp / "server.log"
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+def get(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+def test_auto_migrate_and_seed_serve_the_seed_article(server):
+    base, _ = server
+    status, _, body = get(f"{base}/v1/documents?external_id=000_56075bffde052d65.txt")
+    assert status == 200
+    assert json.loads(body)["items"][0]["published_at"] == "2024-10-09T00:00:00Z"
+
+
+def counted(base, route):
+    _, _, body = get(f"{base}/metrics")
+    total = 0.0
+    for row in body.decode().splitlines():
+        if (
+            row.startswith("http_requests_total{")
+            and f'route="{route}"' in row
+            and 'status="200"' in row
+        ):
+            total += float(row.rsplit(" ", 1)[1])
+    return total
+
+
+def test_metrics_add_up_across_workers(server):
+    base, _ = server
+    before = counted(base, "/v1/schema")
+    for _ in range(40):
+        get(f"{base}/v1/schema")
+    assert counted(base, "/v1/schema") == before + 40
+
+
+def test_each_request_is_one_json_log_line_with_its_id(server):
+    base, log = server
+    _, headers, _ = get(f"{base}/v1/schema", {"X-Request-ID": "trace-42"})
+    assert headers["X-Request-ID"] == "trace-42"
+    time.sleep(0.2)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    (line,) = [entry for entry in lines if entry.get("request_id") == "trace-42"]
+    assert line["route"] == "/v1/schema"
+    assert line["status"] == 200

@@ -1,0 +1,95 @@
+"""Request ids, JSON logs and Prometheus metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from service.logs import JsonFormatter
+
+
+def test_request_id_is_generated_and_returned(client):
+    response = client.get("/v1/documents")
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_request_id_from_the_gateway_is_kept(client):
+    response = client.get("/v1/documents", headers={"X-Request-ID": "gw-123.abc"})
+    assert response.headers["X-Request-ID"] == "gw-123.abc"
+
+
+def test_request_id_that_is_not_an_id_is_replaced(client):
+    response = client.get("/v1/documents", headers={"X-Request-ID": "a b; c"})
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+@pytest.fixture
+def access_lines(caplog):
+    caplog.set_level(logging.INFO, logger="service.access")
+    return caplog
+
+
+def test_one_json_access_line_per_request(client, access_lines, session):
+    from tests.factories import make_document
+
+    document = make_document(session, "x")
+    response = client.get(
+        f"/v1/documents/{document.id}",
+        headers={"X-Request-ID": "req-1"},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+    )
+    (record,) = [r for r in access_lines.records if r.name == "service.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-1"
+    assert line["method"] == "GET"
+    assert line["route"] == "/v1/documents/<uuid:document_id>"
+    assert line["status"] == response.status_code == 200
+    assert line["user"] == "anonymous"
+    assert line["client"] == "10.0.0.7"
+    assert line["duration_ms"] >= 0
+    assert line["time"].endswith("Z")
+
+
+def test_errors_are_logged_as_json_with_the_request_id(client, monkeypatch, caplog):
+    from service.services import documents
+
+    monkeypatch.setattr(documents, "list_page", lambda *a, **k: 1 / 0)
+    caplog.set_level(logging.ERROR)
+    client.get("/v1/documents", headers={"X-Request-ID": "req-err"})
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-err"
+    assert "ZeroDivisionError" in line["exception"]
+
+
+def metric(text, name, **labels):
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for row in text.splitlines():
+        if row.startswith(f"{name}{{") and all(part in row for part in wanted.split(",")):
+            return float(row.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_requests_by_route_template(client, session):
+    from tests.factories import make_document
+
+    document = make_document(session, "x")
+    route = "/v1/documents/<uuid:document_id>"
+    before = metric(
+        client.get("/metrics").get_data(as_text=True),
+        "http_requests_total",
+        route=route,
+        method="GET",
+        status="200",
+    )
+    client.get(f"/v1/documents/{document.id}")
+    client.get(f"/v1/documents/{document.id}")
+    page = client.get("/metrics")
+    assert page.content_type.startswith("text/plain")
+    text = page.get_data(as_text=True)
+    after = metric(text, "http_requests_total", route=route, method="GET", status="200")
+    assert after == before + 2
+    assert "http_request_duration_seconds_bucket" in text
+    assert "db_pool_connections_in_use" in text
