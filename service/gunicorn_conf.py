@@ -62,6 +62,8 @@ logconfig_dict = {
         },
     },
 }
+# No gunicornc control socket: it lives under $HOME, which the image does not have.
+control_socket_disable = True
 # The app decides whom to believe (TRUSTED_PROXIES), not gunicorn.
 forwarded_allow_ips = "*"
 
