@@ -10,6 +10,7 @@ RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY service ./service
 RUN /opt/venv/bin/pip install --no-compile . \
+ && /opt/venv/bin/pip uninstall --yes pip setuptools \
  && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
 
 FROM python:3.11-slim
