@@ -21,8 +21,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOST=0.0.0.0 \
     PORT=8000 \
     AUTH_MODE=apikey \
-    DATABASE_URL=sqlite:////app/var/annotation-store.db \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
+    DATABASE_URL=sqlite:////app/var/annotation-store.db
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home app
 WORKDIR /app

@@ -22,6 +22,11 @@ from sqlalchemy import Engine, event
 
 from service.logs import route_template
 
+# A process started outside gunicorn (the CLI) with the variable set must not fail on a
+# directory gunicorn has not made yet.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["route", "method", "status"])
 LATENCY = Histogram(
     "http_request_duration_seconds",
