@@ -209,7 +209,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> flask.Flas
         CORS(
             app,
             origins=list(settings.cors_origins),
-            expose_headers=["ETag", "Location", "Link"],
+            expose_headers=["ETag", "Location", "Link", "X-Request-ID"],
             allow_headers=["Content-Type", "Authorization", "If-Match", "If-None-Match"],
             methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         )

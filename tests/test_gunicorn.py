@@ -144,3 +144,20 @@ def test_each_request_is_one_json_log_line_with_its_id(server):
     (line,) = [entry for entry in lines if entry.get("request_id") == "trace-42"]
     assert line["route"] == "/v1/schema"
     assert line["status"] == 200
+
+
+def test_cli_works_where_the_metrics_directory_does_not_exist_yet(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "service.app", "keys", "list"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "not-yet"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "FileNotFoundError" not in result.stderr
+    assert (tmp_path / "not-yet").is_dir()
