@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unsupporte
 
 from service import api as api_views
 from service import auth, logs, metrics
-from service.api.common import PROBLEM_STATUSES, problem_response_name
+from service.api.common import PROBLEM_STATUSES, check_idempotency, problem_response_name
 from service.config import Settings
 from service.db import Database, make_engine
 from service.errors import (
@@ -82,6 +82,20 @@ class StoreApi(Api):
                 "name": "If-None-Match",
                 "description": "Answer 304 without a body if the resource still has this ETag",
                 "schema": {"type": "string"},
+                "required": False,
+            },
+            lazy=True,
+        )
+        self.spec.components.parameter(
+            "IdempotencyKey",
+            "header",
+            {
+                "name": "Idempotency-Key",
+                "description": "Makes a retry safe: a second request with the same key and "
+                "body gets the first response (with Idempotent-Replayed: true) without "
+                "writing again; the same key with another body is a 422. Keys last "
+                "IDEMPOTENCY_TTL seconds (24 h by default)",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 "required": False,
             },
             lazy=True,
@@ -197,9 +211,11 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> flask.Flas
     _register_docs_assets(app)
     _register_error_handlers(app)
     app.before_request(logs.start_request)
+    app.teardown_request(logs.end_request)
     app.before_request(metrics.start_timer)
     app.before_request(_check_body)
     app.before_request(auth.authorize)
+    app.before_request(check_idempotency)
     # after_request functions run last-registered first: metrics, then the access log.
     app.after_request(logs.finish_request)
     app.after_request(metrics.observe)

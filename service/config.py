@@ -46,6 +46,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[Network, ...] = ()
     log_level: str = "INFO"
+    require_if_match: bool = False
+    idempotency_ttl: int = 24 * 3600
     max_body_bytes: int = 16 * 1024 * 1024
     max_document_length: int = 2_000_000
     page_size_default: int = 50
@@ -175,6 +177,8 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "cors_origins": ("CORS_ORIGINS", _origins),
     "trusted_proxies": ("TRUSTED_PROXIES", _networks),
     "log_level": ("LOG_LEVEL", _log_level),
+    "require_if_match": ("REQUIRE_IF_MATCH", _boolean),
+    "idempotency_ttl": ("IDEMPOTENCY_TTL", _positive_int),
     "max_body_bytes": ("MAX_BODY_BYTES", _positive_int),
     "max_document_length": ("MAX_DOCUMENT_LENGTH", _positive_int),
     "page_size_default": ("PAGE_SIZE_DEFAULT", _positive_int),

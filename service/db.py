@@ -9,10 +9,20 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import flask
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    insert,
+    inspect,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -68,6 +78,14 @@ def new_id() -> uuid.UUID:
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
     return uuid.UUID(int=value)
+
+
+def insert_as_is(session: Session, model: type[Base], values: dict[str, Any]) -> None:
+    """Insert a row with exactly these attribute values, its version included (the ORM
+    would start the version over at 1): for restoring a deleted row as it was."""
+    mapper = inspect(model)
+    row = {mapper.attrs[name].columns[0].name: value for name, value in values.items()}
+    session.execute(insert(cast(Table, model.__table__)).values(**row))
 
 
 def make_engine(url: str, **options: Any) -> Engine:

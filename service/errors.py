@@ -73,6 +73,11 @@ class PreconditionFailed(DomainError):
     slug = "precondition-failed"
 
 
+class PreconditionRequired(DomainError):
+    status = 428
+    slug = "precondition-required"
+
+
 class RuleViolation(DomainError):
     """A well-formed request that breaks a rule of the store (422)."""
 
@@ -98,6 +103,10 @@ class InvalidSchema(RuleViolation):
 
 class ReadOnlyField(RuleViolation):
     slug = "read-only-field"
+
+
+class IdempotencyKeyReused(RuleViolation):
+    slug = "idempotency-key-reused"
 
 
 class ServiceUnavailable(DomainError):

@@ -15,6 +15,8 @@ from typing import Any
 
 import flask
 
+from service import context
+
 access_log = logging.getLogger("service.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -76,6 +78,13 @@ def start_request() -> None:
     given = flask.request.headers.get(REQUEST_ID_HEADER, "")
     flask.g.request_id = given if _ACCEPTABLE_ID.match(given) else uuid.uuid4().hex
     flask.g.request_started = time.perf_counter()
+    # For the history, which records the request id without knowing about Flask.
+    context.request_id.set(flask.g.request_id)
+
+
+def end_request(_error: BaseException | None) -> None:
+    """teardown_request: the worker thread serves another request next."""
+    context.request_id.set(None)
 
 
 def finish_request(response: flask.Response) -> flask.Response:

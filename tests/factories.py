@@ -13,7 +13,7 @@ TEXT = "Kim Jong-un met Vladimir Putin in Pyongyang. He said: â€œWe are allies.â
 
 
 def make_document(session: Session, text: str = TEXT, **fields: Any) -> Document:
-    return documents.create(session, {"text": text, **fields})
+    return documents.create(session, {"text": text, **fields}, actor="test")
 
 
 def make_annotation(

@@ -10,12 +10,17 @@ from service.api.common import (
     BODY_STATUSES,
     CREATED_HEADERS,
     ETAG_HEADER,
+    IDEMPOTENCY_KEY,
     IF_MATCH,
     IF_NONE_MATCH,
     PAGE_HEADERS,
     StoreBlueprint,
     actor,
     check_if_match,
+    commit,
+    etag,
+    history,
+    json_response,
     no_content,
     page,
     page_limit,
@@ -27,9 +32,11 @@ from service.schemas.annotations import (
     AnnotationCreateSchema,
     AnnotationListArgsSchema,
     AnnotationPageSchema,
+    AnnotationRestoredSchema,
     AnnotationSchema,
     AnnotationUpdateSchema,
 )
+from service.schemas.changes import ChangePageSchema, HistoryArgsSchema
 from service.services import annotations, documents
 
 blp = StoreBlueprint(
@@ -63,7 +70,7 @@ class DocumentAnnotations(MethodView):
         )
         return page(result, native.annotation)
 
-    @blp.doc(operationId="createAnnotation")
+    @blp.doc(operationId="createAnnotation", parameters=[IDEMPOTENCY_KEY])
     @blp.body(AnnotationCreateSchema)
     @blp.response(201, AnnotationSchema, headers=CREATED_HEADERS)
     @blp.problems(404, *BODY_STATUSES)
@@ -76,9 +83,11 @@ class DocumentAnnotations(MethodView):
         session = get_session()
         document = documents.get(session, document_id)
         annotation = annotations.create(session, document, fields, actor=actor())
-        session.commit()
-        return resource(
-            native.annotation(annotation), status=201, location=annotation_url(annotation.id)
+        return commit(
+            session,
+            resource(
+                native.annotation(annotation), status=201, location=annotation_url(annotation.id)
+            ),
         )
 
 
@@ -95,7 +104,7 @@ class Annotation(MethodView):
     @blp.doc(operationId="updateAnnotation", parameters=[IF_MATCH])
     @blp.body(AnnotationUpdateSchema)
     @blp.response(200, AnnotationSchema, headers=ETAG_HEADER)
-    @blp.problems(404, 412, *BODY_STATUSES)
+    @blp.problems(404, 412, *BODY_STATUSES, 428)
     def patch(self, changes: dict[str, Any], annotation_id: uuid.UUID) -> flask.Response:
         """Update an annotation
 
@@ -104,13 +113,12 @@ class Annotation(MethodView):
         session = get_session()
         annotation = annotations.get(session, annotation_id)
         check_if_match(annotation.version)
-        annotations.update(session, annotation, changes)
-        session.commit()
-        return resource(native.annotation(annotation))
+        annotations.update(session, annotation, changes, actor=actor())
+        return commit(session, resource(native.annotation(annotation)))
 
     @blp.doc(operationId="deleteAnnotation", parameters=[IF_MATCH])
     @blp.response(204)
-    @blp.problems(404, 412)
+    @blp.problems(404, 412, 428)
     def delete(self, annotation_id: uuid.UUID) -> flask.Response:
         """Delete an annotation
 
@@ -118,6 +126,39 @@ class Annotation(MethodView):
         session = get_session()
         annotation = annotations.get(session, annotation_id)
         check_if_match(annotation.version)
-        annotations.delete(session, annotation)
-        session.commit()
-        return no_content()
+        annotations.delete(session, annotation, actor=actor())
+        return commit(session, no_content())
+
+
+@blp.route("/annotations/<uuid:annotation_id>/history")
+class AnnotationHistory(MethodView):
+    @blp.doc(operationId="listAnnotationHistory")
+    @blp.query(HistoryArgsSchema)
+    @blp.response(200, ChangePageSchema, headers=PAGE_HEADERS)
+    @blp.problems(400, 404)
+    def get(self, args: dict[str, Any], annotation_id: uuid.UUID) -> flask.Response:
+        """List an annotation's history
+
+        Every create, update, delete and restore, oldest first, with who, when, the
+        request id, and the annotation before and after. Kept after a deletion."""
+        return history("annotation", annotation_id, args)
+
+
+@blp.route("/annotations/<uuid:annotation_id>/restore")
+class AnnotationRestore(MethodView):
+    @blp.doc(operationId="restoreAnnotation", parameters=[IDEMPOTENCY_KEY])
+    @blp.response(200, AnnotationRestoredSchema, headers=ETAG_HEADER)
+    @blp.problems(400, 404, 409, 422)
+    def post(self, annotation_id: uuid.UUID) -> flask.Response:
+        """Restore a deleted annotation
+
+        Brings it back as it was before its deletion (same id; its version goes on
+        counting), with the links its deletion removed whose other end still exists.
+        409 if it exists, or if its document, label or text is gone."""
+        session = get_session()
+        annotation, restored = annotations.restore(session, annotation_id, actor=actor())
+        body = {
+            "annotation": native.annotation(annotation),
+            "links": [native.link(link) for link in restored],
+        }
+        return commit(session, json_response(body, headers={"ETag": etag(annotation.version)}))

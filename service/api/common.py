@@ -3,24 +3,42 @@ Link header, and the documentation of headers and error responses."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import flask
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from service.config import Settings
-from service.errors import BadRequest, PreconditionFailed
+from service.db import get_session
+from service.errors import (
+    BadRequest,
+    IdempotencyKeyReused,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from service.formats import native
+from service.services import history as history_service
+from service.services import idempotency
 from service.services.pagination import Page
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 JSON_MEDIA_TYPE = "application/json"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def settings() -> Settings:
@@ -44,9 +62,17 @@ def etag(version: int) -> str:
 
 
 def check_if_match(version: int) -> None:
-    """Refuse a write whose If-Match names another version than the stored one."""
+    """Refuse a write whose If-Match names another version than the stored one (412),
+    or that has none when REQUIRE_IF_MATCH is set (428)."""
     if_match = flask.request.if_match
     if not if_match:
+        if settings().require_if_match:
+            raise PreconditionRequired(
+                f"{flask.request.method} needs an If-Match header here: send the ETag you "
+                "read, so that a concurrent change is not overwritten",
+                current_version=version,
+                current_etag=etag(version),
+            )
         return
     if if_match.star_tag or if_match.contains(etag(version).strip('"')):
         return
@@ -70,6 +96,79 @@ def resource(
     ):
         return flask.Response(status=304, headers=headers)
     return json_response(body, status, headers)
+
+
+def commit(session: Session, response: flask.Response) -> flask.Response:
+    """Commit the request's writes, and with them, when the POST carried an
+    Idempotency-Key, the response a retry will get instead of writing again."""
+    pending = flask.g.get("idempotency")
+    if pending is not None:
+        key, request_hash = pending
+        stored = idempotency.StoredResponse(
+            request_hash,
+            response.status_code,
+            response.get_data(as_text=True),
+            {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers},
+        )
+        try:
+            idempotency.store(
+                session, actor(), key, stored, ttl=timedelta(seconds=settings().idempotency_ttl)
+            )
+        except IntegrityError:
+            # A concurrent request with the same key committed first: undo ours, answer
+            # with its response.
+            session.rollback()
+            winner = idempotency.find(session, actor(), key)
+            if winner is None:
+                raise
+            return _replay(winner, request_hash)
+    session.commit()
+    return response
+
+
+def check_idempotency() -> flask.Response | None:
+    """before_request: a POST whose Idempotency-Key was seen before gets the stored
+    response; the same key with another request is a 422."""
+    request = flask.request
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None or request.method != "POST" or not request.path.startswith("/v1/"):
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise BadRequest(
+            f"{IDEMPOTENCY_HEADER} must be 1 to 255 visible ASCII characters",
+            errors={IDEMPOTENCY_HEADER: ["not a valid key"]},
+        )
+    request_hash = _request_hash()
+    flask.g.idempotency = (key, request_hash)
+    stored = idempotency.find(get_session(), actor(), key)
+    return None if stored is None else _replay(stored, request_hash)
+
+
+def _request_hash() -> str:
+    request = flask.request
+    digest = hashlib.sha256()
+    digest.update(
+        f"{request.method} {request.path}?{sorted(request.args.items(multi=True))}\n".encode()
+    )
+    raw = request.get_data(cache=True)
+    try:
+        # The same JSON however it is spaced or ordered is the same request.
+        digest.update(json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode())
+    except ValueError:
+        digest.update(raw)
+    return digest.hexdigest()
+
+
+def _replay(stored: idempotency.StoredResponse, request_hash: str) -> flask.Response:
+    if stored.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            f"this {IDEMPOTENCY_HEADER} was used with a different request; use a new key "
+            "for a new request",
+            errors={IDEMPOTENCY_HEADER: ["used before with a different request"]},
+        )
+    response = flask.Response(stored.body, status=stored.status, headers=stored.headers)
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
 
 
 def no_content() -> flask.Response:
@@ -96,6 +195,16 @@ def page(result: Page[T], present: Callable[[T], Any]) -> flask.Response:
     return json_response(native.page(result.items, result.next_cursor, present), headers=headers)
 
 
+def history(resource: str, resource_id: Any, args: Mapping[str, Any]) -> flask.Response:
+    """A resource's history, oldest first; 404 if it never existed."""
+    result = history_service.of_resource(
+        get_session(), resource, resource_id, limit=page_limit(args), cursor=args.get("cursor")
+    )
+    if not result.items and not args.get("cursor"):
+        raise NotFound(f"{resource} {resource_id} has no history")
+    return page(result, native.change)
+
+
 # --- OpenAPI documentation -------------------------------------------------------------
 
 PROBLEM_STATUSES = (400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 428, 500, 503)
@@ -106,6 +215,7 @@ def problem_response_name(status: int) -> str:
 
 
 IF_MATCH = "IfMatch"
+IDEMPOTENCY_KEY = "IdempotencyKey"
 IF_NONE_MATCH = "IfNoneMatch"
 ETAG_HEADER = {"ETag": "ETag"}
 CREATED_HEADERS = {"ETag": "ETag", "Location": "Location"}

@@ -12,11 +12,15 @@ from service.api.common import (
     BODY_STATUSES,
     CREATED_HEADERS,
     ETAG_HEADER,
+    IDEMPOTENCY_KEY,
     IF_MATCH,
     IF_NONE_MATCH,
     PAGE_HEADERS,
     StoreBlueprint,
+    actor,
     check_if_match,
+    commit,
+    history,
     no_content,
     page,
     page_limit,
@@ -25,6 +29,7 @@ from service.api.common import (
 )
 from service.db import get_session
 from service.formats import native
+from service.schemas.changes import ChangePageSchema, HistoryArgsSchema
 from service.schemas.documents import (
     DocumentCreateSchema,
     DocumentListArgsSchema,
@@ -65,7 +70,7 @@ class Documents(MethodView):
         )
         return page(result, native.document)
 
-    @blp.doc(operationId="createDocument")
+    @blp.doc(operationId="createDocument", parameters=[IDEMPOTENCY_KEY])
     @blp.body(DocumentCreateSchema)
     @blp.response(201, DocumentSchema, headers=CREATED_HEADERS)
     @blp.problems(409, *BODY_STATUSES)
@@ -74,9 +79,13 @@ class Documents(MethodView):
 
         `text` is required and not empty; `external_id`, if given, must be unused (409)."""
         session = get_session()
-        document = documents.create(session, fields, max_length=settings().max_document_length)
-        session.commit()
-        return resource(native.document(document), status=201, location=document_url(document.id))
+        document = documents.create(
+            session, fields, actor=actor(), max_length=settings().max_document_length
+        )
+        return commit(
+            session,
+            resource(native.document(document), status=201, location=document_url(document.id)),
+        )
 
 
 @blp.route("/<uuid:document_id>")
@@ -92,7 +101,7 @@ class Document(MethodView):
     @blp.doc(operationId="updateDocument", parameters=[IF_MATCH])
     @blp.body(DocumentUpdateSchema)
     @blp.response(200, DocumentSchema, headers=ETAG_HEADER)
-    @blp.problems(404, 409, 412, *BODY_STATUSES)
+    @blp.problems(404, 409, 412, *BODY_STATUSES, 428)
     def patch(self, changes: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
         """Update a document's metadata
 
@@ -101,13 +110,12 @@ class Document(MethodView):
         session = get_session()
         document = documents.get(session, document_id)
         check_if_match(document.version)
-        documents.update(session, document, changes)
-        session.commit()
-        return resource(native.document(document))
+        documents.update(session, document, changes, actor=actor())
+        return commit(session, resource(native.document(document)))
 
     @blp.doc(operationId="deleteDocument", parameters=[IF_MATCH])
     @blp.response(204)
-    @blp.problems(404, 412)
+    @blp.problems(404, 412, 428)
     def delete(self, document_id: uuid.UUID) -> flask.Response:
         """Delete a document
 
@@ -115,6 +123,19 @@ class Document(MethodView):
         session = get_session()
         document = documents.get(session, document_id)
         check_if_match(document.version)
-        documents.delete(session, document)
-        session.commit()
-        return no_content()
+        documents.delete(session, document, actor=actor())
+        return commit(session, no_content())
+
+
+@blp.route("/<uuid:document_id>/history")
+class DocumentHistory(MethodView):
+    @blp.doc(operationId="listDocumentHistory")
+    @blp.query(HistoryArgsSchema)
+    @blp.response(200, ChangePageSchema, headers=PAGE_HEADERS)
+    @blp.problems(400, 404)
+    def get(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
+        """List a document's history
+
+        Every create, update and delete of the document, oldest first, with who, when,
+        the request id, and the document before and after. Kept after a deletion."""
+        return history("document", document_id, args)

@@ -15,6 +15,7 @@ from service.api.common import (
     StoreBlueprint,
     actor,
     check_if_match,
+    commit,
     resource,
 )
 from service.db import get_session
@@ -44,7 +45,7 @@ class LabelSchema(MethodView):
     @blp.doc(operationId="replaceLabelSchema", parameters=[IF_MATCH])
     @blp.body(LabelSchemaInputSchema)
     @blp.response(200, LabelSchemaSchema, headers=ETAG_HEADER)
-    @blp.problems(409, 412, *BODY_STATUSES)
+    @blp.problems(409, 412, *BODY_STATUSES, 428)
     def put(self, fields: dict[str, Any]) -> flask.Response:
         """Replace the label schema
 
@@ -56,5 +57,4 @@ class LabelSchema(MethodView):
         schema = label_schema.replace(
             session, fields["annotation_types"], fields["link_types"], actor=actor()
         )
-        session.commit()
-        return resource(native.label_schema(schema))
+        return commit(session, resource(native.label_schema(schema)))

@@ -12,12 +12,15 @@ from service.api.common import (
     BODY_STATUSES,
     CREATED_HEADERS,
     ETAG_HEADER,
+    IDEMPOTENCY_KEY,
     IF_MATCH,
     IF_NONE_MATCH,
     PAGE_HEADERS,
     StoreBlueprint,
     actor,
     check_if_match,
+    commit,
+    history,
     no_content,
     page,
     page_limit,
@@ -25,6 +28,7 @@ from service.api.common import (
 )
 from service.db import get_session
 from service.formats import native
+from service.schemas.changes import ChangePageSchema, HistoryArgsSchema
 from service.schemas.links import (
     DocumentLinkListArgsSchema,
     LinkCreateSchema,
@@ -70,7 +74,7 @@ class Links(MethodView):
         )
         return page(result, native.link)
 
-    @blp.doc(operationId="createLink")
+    @blp.doc(operationId="createLink", parameters=[IDEMPOTENCY_KEY])
     @blp.body(LinkCreateSchema)
     @blp.response(201, LinkSchema, headers=CREATED_HEADERS)
     @blp.problems(409, *BODY_STATUSES)
@@ -82,8 +86,7 @@ class Links(MethodView):
         the same ends (either way round, for a symmetric type) is a 409."""
         session = get_session()
         link = links.create(session, fields, actor=actor())
-        session.commit()
-        return resource(native.link(link), status=201, location=link_url(link.id))
+        return commit(session, resource(native.link(link), status=201, location=link_url(link.id)))
 
 
 @blp.route("/links/<uuid:link_id>")
@@ -99,7 +102,7 @@ class Link(MethodView):
     @blp.doc(operationId="updateLink", parameters=[IF_MATCH])
     @blp.body(LinkUpdateSchema)
     @blp.response(200, LinkSchema, headers=ETAG_HEADER)
-    @blp.problems(404, 409, 412, *BODY_STATUSES)
+    @blp.problems(404, 409, 412, *BODY_STATUSES, 428)
     def patch(self, changes: dict[str, Any], link_id: uuid.UUID) -> flask.Response:
         """Update a link
 
@@ -107,21 +110,19 @@ class Link(MethodView):
         session = get_session()
         link = links.get(session, link_id)
         check_if_match(link.version)
-        links.update(session, link, changes)
-        session.commit()
-        return resource(native.link(link))
+        links.update(session, link, changes, actor=actor())
+        return commit(session, resource(native.link(link)))
 
     @blp.doc(operationId="deleteLink", parameters=[IF_MATCH])
     @blp.response(204)
-    @blp.problems(404, 412)
+    @blp.problems(404, 412, 428)
     def delete(self, link_id: uuid.UUID) -> flask.Response:
         """Delete a link"""
         session = get_session()
         link = links.get(session, link_id)
         check_if_match(link.version)
-        links.delete(session, link)
-        session.commit()
-        return no_content()
+        links.delete(session, link, actor=actor())
+        return commit(session, no_content())
 
 
 @blp.route("/documents/<uuid:document_id>/links")
@@ -144,3 +145,31 @@ class DocumentLinks(MethodView):
             cursor=args.get("cursor"),
         )
         return page(result, native.link)
+
+
+@blp.route("/links/<uuid:link_id>/history")
+class LinkHistory(MethodView):
+    @blp.doc(operationId="listLinkHistory")
+    @blp.query(HistoryArgsSchema)
+    @blp.response(200, ChangePageSchema, headers=PAGE_HEADERS)
+    @blp.problems(400, 404)
+    def get(self, args: dict[str, Any], link_id: uuid.UUID) -> flask.Response:
+        """List a link's history
+
+        Every create, update, delete and restore, oldest first. Kept after a deletion."""
+        return history("link", link_id, args)
+
+
+@blp.route("/links/<uuid:link_id>/restore")
+class LinkRestore(MethodView):
+    @blp.doc(operationId="restoreLink", parameters=[IDEMPOTENCY_KEY])
+    @blp.response(200, LinkSchema, headers=ETAG_HEADER)
+    @blp.problems(400, 404, 409, 422)
+    def post(self, link_id: uuid.UUID) -> flask.Response:
+        """Restore a deleted link
+
+        Brings it back as it was (same id; its version goes on counting) if both ends
+        exist and no other link duplicates it; 409 otherwise."""
+        session = get_session()
+        link = links.restore(session, link_id, actor=actor())
+        return commit(session, resource(native.link(link)))

@@ -5,11 +5,12 @@ holds each of them to its read schema in ``service.schemas``."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from service.models import Annotation, ApiKey, Document, LabelSchema, Link
+from service.models import Annotation, ApiKey, Change, Document, LabelSchema, Link
 
 T = TypeVar("T")
 
@@ -94,3 +95,49 @@ def page(
     items: Iterable[T], next_cursor: str | None, present: Callable[[T], Any]
 ) -> dict[str, Any]:
     return {"items": [present(item) for item in items], "next_cursor": next_cursor}
+
+
+# --- back from the wire form (history snapshots), for restores -----------------------
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def annotation_values(wire: dict[str, Any]) -> dict[str, Any]:
+    """The model attributes of an annotation's wire form."""
+    return {
+        "id": uuid.UUID(wire["id"]),
+        "document_id": uuid.UUID(wire["document_id"]),
+        **{name: wire[name] for name in ("type", "label", "start", "end", "text")},
+        **{name: wire[name] for name in ("attributes", "confidence", "status", "created_by")},
+        "created_at": _datetime(wire["created_at"]),
+        "updated_at": _datetime(wire["updated_at"]),
+        "version": wire["version"],
+    }
+
+
+def link_values(wire: dict[str, Any]) -> dict[str, Any]:
+    """The model attributes of a link's wire form."""
+    return {
+        **{name: uuid.UUID(wire[name]) for name in ("id", "document_id", "source_id", "target_id")},
+        **{name: wire[name] for name in ("type", "attributes", "created_by", "version")},
+        "created_at": _datetime(wire["created_at"]),
+        "updated_at": _datetime(wire["updated_at"]),
+    }
+
+
+def change(entry: Change) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "action": entry.action,
+        "resource": entry.resource,
+        "id": entry.resource_id,
+        "document_id": entry.document_id,
+        "at": timestamp(entry.at),
+        "by": entry.by,
+        "request_id": entry.request_id,
+        "caused_by": entry.caused_by,
+        "before": entry.before,
+        "after": entry.after,
+    }

@@ -2,7 +2,9 @@
 
 from service.models.annotations import Annotation, Link
 from service.models.api_keys import ApiKey
+from service.models.changes import Change
 from service.models.documents import Document
+from service.models.idempotency import IdempotencyRecord
 from service.models.label_schema import LabelSchema
 
-__all__ = ["Annotation", "ApiKey", "Document", "LabelSchema", "Link"]
+__all__ = ["Annotation", "ApiKey", "Change", "Document", "IdempotencyRecord", "LabelSchema", "Link"]

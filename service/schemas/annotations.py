@@ -12,6 +12,7 @@ from service.schemas.common import (
     StrictInteger,
     described,
 )
+from service.schemas.links import LinkSchema
 
 STATUSES = ("proposed", "accepted", "rejected")
 
@@ -125,3 +126,12 @@ class AnnotationPageSchema(ma.Schema):
 
 class AnnotationListArgsSchema(PageArgsSchema):
     pass
+
+
+class AnnotationRestoredSchema(ma.Schema):
+    annotation = fields.Nested(AnnotationSchema, required=True)
+    links = fields.List(
+        fields.Nested(LinkSchema),
+        required=True,
+        metadata=described("The links its deletion removed that came back with it"),
+    )

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
-from service.errors import InvalidLabel, InvalidLink, InvalidSpan, NotFound
+from service.db import insert_as_is, utcnow
+from service.errors import Conflict, InvalidLabel, InvalidLink, InvalidSpan, NotFound
+from service.formats import native
 from service.models import Annotation, Document, Link
-from service.services import label_schema
+from service.services import history, label_schema, links
 from service.services.pagination import Ordering, Page, paginate, strict_int, strict_uuid
 
 SPAN_ORDER = Ordering(
@@ -86,10 +87,13 @@ def create(
     )
     session.add(annotation)
     session.flush()
+    history.record(session, "create", "annotation", by=actor, after=native.annotation(annotation))
     return annotation
 
 
-def update(session: Session, annotation: Annotation, changes: Mapping[str, Any]) -> Annotation:
+def update(
+    session: Session, annotation: Annotation, changes: Mapping[str, Any], *, actor: str
+) -> Annotation:
     new = {name: changes.get(name, getattr(annotation, name)) for name in EDITABLE_FIELDS}
     if new["attributes"] is None:
         new["attributes"] = {}
@@ -102,6 +106,7 @@ def update(session: Session, annotation: Annotation, changes: Mapping[str, Any])
     if "start" in changes or "end" in changes or "text" in changes:
         document = session.get_one(Document, annotation.document_id)
         new["text"] = span_text(document, new["start"], new["end"], changes.get("text"))
+    before = native.annotation(annotation)
     changed = False
     for name, value in new.items():
         if getattr(annotation, name) != value:
@@ -110,6 +115,14 @@ def update(session: Session, annotation: Annotation, changes: Mapping[str, Any])
     if changed:
         annotation.updated_at = utcnow()
         session.flush()
+        history.record(
+            session,
+            "update",
+            "annotation",
+            by=actor,
+            before=before,
+            after=native.annotation(annotation),
+        )
     return annotation
 
 
@@ -142,10 +155,55 @@ def _check_links_still_fit(
         )
 
 
-def delete(session: Session, annotation: Annotation) -> None:
-    """Delete an annotation; its links go with it (ON DELETE CASCADE)."""
+def delete(session: Session, annotation: Annotation, *, actor: str) -> None:
+    """Delete an annotation; its links go with it (ON DELETE CASCADE), recorded as
+    deleted by this deletion so that a restore can bring them back."""
+    cause = history.record(
+        session, "delete", "annotation", by=actor, before=native.annotation(annotation)
+    )
+    for link in session.scalars(
+        select(Link).where(or_(Link.source_id == annotation.id, Link.target_id == annotation.id))
+    ):
+        history.record(session, "delete", "link", by=actor, before=native.link(link), cause=cause)
     session.delete(annotation)
     session.flush()
+
+
+def restore(
+    session: Session, annotation_id: uuid.UUID, *, actor: str
+) -> tuple[Annotation, list[Link]]:
+    """Bring back a deleted annotation as it was (its version goes on counting), and the
+    links its deletion removed whose other end still exists."""
+    if session.get(Annotation, annotation_id) is not None:
+        raise Conflict(f"annotation {annotation_id} exists; only a deleted one can be restored")
+    deletion = history.last_of(session, "annotation", annotation_id)
+    if deletion is None or deletion.action != "delete" or deletion.before is None:
+        raise NotFound(f"annotation {annotation_id} has no deletion in its history to undo")
+    values = native.annotation_values(deletion.before)
+    document = session.get(Document, values["document_id"])
+    if document is None:
+        raise Conflict(
+            f"annotation {annotation_id} cannot be restored: its document "
+            f"{values['document_id']} was deleted"
+        )
+    refusal = label_schema.current_rules(session).label_refusal(values["type"], values["label"])
+    if refusal:
+        raise Conflict(
+            f"annotation {annotation_id} cannot be restored: {next(iter(refusal.values()))[0]}"
+        )
+    if document.text[values["start"] : values["end"]] != values["text"]:
+        raise Conflict(
+            f"annotation {annotation_id} cannot be restored: the document's text at "
+            f"[{values['start']}, {values['end']}) is no longer {values['text']!r}"
+        )
+    insert_as_is(
+        session, Annotation, {**values, "version": values["version"] + 1, "updated_at": utcnow()}
+    )
+    annotation = session.get_one(Annotation, annotation_id)
+    cause = history.record(
+        session, "restore", "annotation", by=actor, after=native.annotation(annotation)
+    )
+    return annotation, links.restore_removed_by(session, deletion, actor=actor, cause=cause)
 
 
 def list_for_document(

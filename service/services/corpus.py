@@ -140,6 +140,7 @@ def import_entry(session: Session, entry: Entry, *, actor: str) -> DocumentRepor
                 "published_at": corpus.published_at,
                 **entry.fields,
             },
+            actor=actor,
         )
         report.document_created = True
     elif document.text != corpus.text:

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from service.db import utcnow
 from service.errors import Conflict, NotFound, ReadOnlyField, RuleViolation
-from service.models import Document
+from service.formats import native
+from service.models import Annotation, Document, Link
+from service.services import history
 from service.services.pagination import Ordering, Page, paginate, strict_uuid
 
 # The fields a PATCH may change; the text changes only through a revision.
@@ -45,7 +47,7 @@ def _ensure_external_id_free(
 
 
 def create(
-    session: Session, fields: Mapping[str, Any], *, max_length: int | None = None
+    session: Session, fields: Mapping[str, Any], *, actor: str, max_length: int | None = None
 ) -> Document:
     text: str = fields["text"]
     if not text:
@@ -67,10 +69,13 @@ def create(
     )
     session.add(document)
     session.flush()
+    history.record(session, "create", "document", by=actor, after=native.document(document))
     return document
 
 
-def update(session: Session, document: Document, changes: Mapping[str, Any]) -> Document:
+def update(
+    session: Session, document: Document, changes: Mapping[str, Any], *, actor: str
+) -> Document:
     if "text" in changes and changes["text"] != document.text:
         raise ReadOnlyField(
             "PATCH changes a document's metadata only; its text cannot be changed this way",
@@ -78,6 +83,7 @@ def update(session: Session, document: Document, changes: Mapping[str, Any]) -> 
         )
     if "external_id" in changes:
         _ensure_external_id_free(session, changes["external_id"], owner=document.id)
+    before = native.document(document)
     changed = False
     for name in METADATA_FIELDS:
         if name in changes:
@@ -88,11 +94,31 @@ def update(session: Session, document: Document, changes: Mapping[str, Any]) -> 
     if changed:
         document.updated_at = utcnow()
         session.flush()
+        history.record(
+            session, "update", "document", by=actor, before=before, after=native.document(document)
+        )
     return document
 
 
-def delete(session: Session, document: Document) -> None:
-    """Delete a document; its annotations and links go with it (ON DELETE CASCADE)."""
+def delete(session: Session, document: Document, *, actor: str) -> None:
+    """Delete a document; its annotations and links go with it (ON DELETE CASCADE),
+    each recorded in the history as deleted by this deletion."""
+    cause = history.record(
+        session, "delete", "document", by=actor, before=native.document(document)
+    )
+    for link in session.scalars(select(Link).where(Link.document_id == document.id)):
+        history.record(session, "delete", "link", by=actor, before=native.link(link), cause=cause)
+    for annotation in session.scalars(
+        select(Annotation).where(Annotation.document_id == document.id)
+    ):
+        history.record(
+            session,
+            "delete",
+            "annotation",
+            by=actor,
+            before=native.annotation(annotation),
+            cause=cause,
+        )
     session.delete(document)
     session.flush()
 

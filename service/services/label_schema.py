@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from service.errors import Conflict, InvalidSchema, PreconditionFailed
+from service.formats import native
 from service.models import Annotation, LabelSchema, Link
+from service.services import history
 
 # How many offending rows a 409 lists; the totals are always complete.
 CONFLICT_LISTING_LIMIT = 1000
@@ -141,6 +143,14 @@ def replace(
             "the schema was changed by another request meanwhile; read it again",
             current_version=current(session).version,
         ) from None
+    history.record(
+        session,
+        "update",
+        "schema",
+        by=actor,
+        before=native.label_schema(in_force),
+        after=native.label_schema(schema),
+    )
     return schema
 
 

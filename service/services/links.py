@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
-from service.errors import Conflict, InvalidLink, NotFound
-from service.models import Annotation, Link
-from service.services import label_schema
+from service.db import insert_as_is, utcnow
+from service.errors import Conflict, DomainError, InvalidLink, NotFound
+from service.formats import native
+from service.models import Annotation, Change, Link
+from service.services import history, label_schema
 from service.services.pagination import Ordering, Page, paginate, strict_uuid
 
 ORDER_BY_ID = Ordering(columns=(Link.id,), attributes=("id",), parsers=(strict_uuid,))
@@ -117,13 +118,15 @@ def create(session: Session, fields: Mapping[str, Any], *, actor: str) -> Link:
     )
     session.add(link)
     session.flush()
+    history.record(session, "create", "link", by=actor, after=native.link(link))
     return link
 
 
-def update(session: Session, link: Link, changes: Mapping[str, Any]) -> Link:
+def update(session: Session, link: Link, changes: Mapping[str, Any], *, actor: str) -> Link:
     new_type = changes.get("type", link.type)
     new_source = changes.get("source_id", link.source_id)
     new_target = changes.get("target_id", link.target_id)
+    before = native.link(link)
     changed = False
     if (new_type, new_source, new_target) != (link.type, link.source_id, link.target_id):
         source = _checked_ends(session, new_type, new_source, new_target, replacing=link.id)
@@ -136,12 +139,73 @@ def update(session: Session, link: Link, changes: Mapping[str, Any]) -> Link:
     if changed:
         link.updated_at = utcnow()
         session.flush()
+        history.record(session, "update", "link", by=actor, before=before, after=native.link(link))
     return link
 
 
-def delete(session: Session, link: Link) -> None:
+def delete(session: Session, link: Link, *, actor: str) -> None:
+    history.record(session, "delete", "link", by=actor, before=native.link(link))
     session.delete(link)
     session.flush()
+
+
+def restore(session: Session, link_id: uuid.UUID, *, actor: str) -> Link:
+    """Bring back a deleted link as it was, if both its ends exist and nothing now
+    duplicates it."""
+    if session.get(Link, link_id) is not None:
+        raise Conflict(f"link {link_id} exists; only a deleted one can be restored")
+    deletion = history.last_of(session, "link", link_id)
+    if deletion is None or deletion.action != "delete" or deletion.before is None:
+        raise NotFound(f"link {link_id} has no deletion in its history to undo")
+    refusal = _restore_refusal(session, deletion.before)
+    if refusal:
+        raise Conflict(f"link {link_id} cannot be restored: {refusal}")
+    return _reinsert(session, deletion.before, actor=actor, cause=None)
+
+
+def restore_removed_by(
+    session: Session, deletion: Change, *, actor: str, cause: history.Pending
+) -> list[Link]:
+    """Restore the links a deletion removed, where that is still possible."""
+    restored = []
+    for removed in history.caused_by(session, deletion, "link"):
+        if removed.before is None:
+            continue
+        if session.get(Link, uuid.UUID(removed.resource_id)) is not None:
+            continue  # already back
+        if _restore_refusal(session, removed.before) is None:
+            restored.append(_reinsert(session, removed.before, actor=actor, cause=cause))
+    return restored
+
+
+def _restore_refusal(session: Session, wire: dict[str, Any]) -> str | None:
+    values = native.link_values(wire)
+    for end in ("source_id", "target_id"):
+        if session.get(Annotation, values[end]) is None:
+            return f"its {end.removesuffix('_id')} {values[end]} no longer exists"
+    try:
+        _checked_ends(
+            session,
+            values["type"],
+            values["source_id"],
+            values["target_id"],
+            replacing=values["id"],
+        )
+    except DomainError as error:
+        return error.detail
+    return None
+
+
+def _reinsert(
+    session: Session, wire: dict[str, Any], *, actor: str, cause: history.Pending | None
+) -> Link:
+    values = native.link_values(wire)
+    insert_as_is(
+        session, Link, {**values, "version": values["version"] + 1, "updated_at": utcnow()}
+    )
+    link = session.get_one(Link, values["id"])
+    history.record(session, "restore", "link", by=actor, after=native.link(link), cause=cause)
+    return link
 
 
 def list_page(

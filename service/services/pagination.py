@@ -37,6 +37,13 @@ class Ordering:
     def key_of(self, item: Any) -> list[Any]:
         return [_jsonable(getattr(item, name)) for name in self.attributes]
 
+    def cursor_for(self, item: Any) -> str:
+        """The cursor of the position just after ``item``."""
+        return _encode(self.key_of(item))
+
+    def cursor_for_key(self, key: list[Any]) -> str:
+        return _encode(key)
+
     def parse(self, cursor: str) -> tuple[Any, ...]:
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
@@ -85,5 +92,5 @@ def paginate(
         statement = statement.where(tuple_(*ordering.columns) > after)
     rows = list(session.scalars(statement.order_by(*ordering.columns).limit(limit + 1)))
     if len(rows) > limit:
-        return Page(rows[:limit], _encode(ordering.key_of(rows[limit - 1])))
+        return Page(rows[:limit], ordering.cursor_for(rows[limit - 1]))
     return Page(rows, None)
