@@ -20,11 +20,13 @@ from service.api.common import (
     commit,
     etag,
     history,
+    json_body,
     json_response,
     no_content,
     page,
     page_limit,
     resource,
+    settings,
 )
 from service.db import get_session
 from service.formats import native
@@ -35,9 +37,11 @@ from service.schemas.annotations import (
     AnnotationRestoredSchema,
     AnnotationSchema,
     AnnotationUpdateSchema,
+    BatchWriteSchema,
+    BatchWrittenSchema,
 )
 from service.schemas.changes import ChangePageSchema, HistoryArgsSchema
-from service.services import annotations, documents
+from service.services import annotations, batch, documents
 
 blp = StoreBlueprint(
     "annotations",
@@ -162,3 +166,41 @@ class AnnotationRestore(MethodView):
             "links": [native.link(link) for link in restored],
         }
         return commit(session, json_response(body, headers={"ETag": etag(annotation.version)}))
+
+
+@blp.route("/documents/<uuid:document_id>/annotations/batch")
+class AnnotationBatch(MethodView):
+    @blp.doc(
+        operationId="batchWriteAnnotations",
+        parameters=[IDEMPOTENCY_KEY],
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": BatchWriteSchema}},
+        },
+    )
+    @blp.response(201, BatchWrittenSchema, headers={"Location": "Location"})
+    @blp.problems(404, *BODY_STATUSES)
+    def post(self, document_id: uuid.UUID) -> flask.Response:
+        """Write many annotations and links at once
+
+        All or nothing: every item is checked as a single create would be, and if any
+        fails nothing is written and the 422 lists every failing item by its path
+        (`annotations.3.end`, `links.0.source_ref`). Links name their ends by the `ref`
+        of an annotation of the batch or by the id of a stored one. At most
+        MAX_BATCH_ITEMS items (50,000 by default)."""
+        body = json_body()
+        session = get_session()
+        document = documents.get(session, document_id)
+        written = batch.write(
+            session,
+            document,
+            body.get("annotations", []),
+            body.get("links", []),
+            actor=actor(),
+            max_items=settings().max_batch_items,
+        )
+        location = flask.url_for(
+            "annotations.DocumentAnnotations", document_id=document_id, _external=True
+        )
+        body = {"annotations": written.annotations, "links": written.links}
+        return commit(session, json_response(body, 201, {"Location": location}))

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import flask
+import werkzeug.exceptions
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from service.errors import (
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
+    RuleViolation,
 )
 from service.formats import native
 from service.services import history as history_service
@@ -55,6 +57,28 @@ def json_response(
 ) -> flask.Response:
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return flask.Response(payload, status=status, headers=headers, mimetype=JSON_MEDIA_TYPE)
+
+
+def json_body(members: tuple[str, ...] = ("annotations", "links")) -> dict[str, Any]:
+    """A JSON object body read without marshmallow, for bulk endpoints whose items the
+    services check faster; same errors as the schema-checked bodies."""
+    try:
+        body = flask.request.get_json(force=False, silent=False)
+    except werkzeug.exceptions.BadRequest:
+        raise BadRequest("the request body is not valid JSON") from None
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise RuleViolation(
+            "the request body must be a JSON object", errors={"_schema": ["Invalid input type."]}
+        )
+    errors = {key: ["Unknown field."] for key in body if key not in members}
+    errors.update(
+        {key: ["Not a valid list."] for key in members if not isinstance(body.get(key, []), list)}
+    )
+    if errors:
+        raise RuleViolation("the request is not valid; see errors for each field", errors=errors)
+    return body
 
 
 def etag(version: int) -> str:

@@ -135,3 +135,39 @@ class AnnotationRestoredSchema(ma.Schema):
         required=True,
         metadata=described("The links its deletion removed that came back with it"),
     )
+
+
+class BatchAnnotationSchema(AnnotationCreateSchema):
+    ref = fields.String(
+        metadata=described("A name for this annotation within the batch, for links to use")
+    )
+
+
+class BatchLinkSchema(RequestSchema):
+    type = fields.String(required=True, metadata=described("Link type", example="speaker"))
+    source_ref = fields.String(metadata=described("The ref of an annotation of this batch"))
+    source_id = fields.UUID(metadata=described("Or a stored annotation of this document"))
+    target_ref = fields.String(metadata=described("The ref of an annotation of this batch"))
+    target_id = fields.UUID(metadata=described("Or a stored annotation of this document"))
+    attributes = fields.Dict(keys=fields.String(), allow_none=True)
+
+
+class BatchWriteSchema(RequestSchema):
+    annotations = fields.List(
+        fields.Nested(BatchAnnotationSchema),
+        load_default=list,
+        metadata=described("Annotations to create, each checked as a single create is"),
+    )
+    links = fields.List(
+        fields.Nested(BatchLinkSchema),
+        load_default=list,
+        metadata=described(
+            "Links to create; each end is a `*_ref` to an annotation of this batch or a "
+            "`*_id` of a stored annotation of the document"
+        ),
+    )
+
+
+class BatchWrittenSchema(ma.Schema):
+    annotations = fields.List(fields.Nested(AnnotationSchema), required=True)
+    links = fields.List(fields.Nested(LinkSchema), required=True)
