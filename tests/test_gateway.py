@@ -17,7 +17,8 @@ import urllib.request
 
 import pytest
 
-from tests.test_gunicorn import ROOT, free_port, get
+from tests.live import ROOT, free_port
+from tests.test_gunicorn import get
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 

@@ -1,0 +1,276 @@
+"""No edit lost or applied twice, under gunicorn with several workers: concurrent
+read-modify-write with If-Match, a change-feed consumer rebuilding the store during a
+mixed workload, and batches retried after their worker was killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.conftest import scratch_database
+from tests.live import Client, LiveServer, live_server
+
+CLIENTS = 8
+EDITS = 200
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("live")
+    with scratch_database(tmp) as url, live_server(url, tmp) as live:
+        yield live
+
+
+def new_document(client: Client, text: str) -> str:
+    response = client.request("POST", "/v1/documents", {"text": text})
+    assert response.status == 201, response.body
+    return response.body["id"]
+
+
+def new_annotation(client: Client, document_id: str, start: int, end: int) -> dict[str, Any]:
+    body = {"type": "entity", "label": "PERSON", "start": start, "end": end}
+    response = client.request("POST", f"/v1/documents/{document_id}/annotations", body)
+    assert response.status == 201, response.body
+    return response.body
+
+
+def test_concurrent_read_modify_write_loses_no_update(server: LiveServer):
+    setup = server.client()
+    document_id = new_document(setup, "Kim met Putin in Pyongyang.")
+    targets = [
+        new_annotation(setup, document_id, 0, 3)["id"],
+        new_annotation(setup, document_id, 8, 13)["id"],
+    ]
+
+    def annotator(number: int) -> list[tuple[str, int, int]]:
+        client, done, rng = server.client(), [], random.Random(number)
+        for edit in range(EDITS):
+            annotation_id = rng.choice(targets)
+            while True:
+                current = client.get(f"/v1/annotations/{annotation_id}")
+                count = current.body["attributes"].get("count", 0)
+                attributes = {"count": count + 1, "by": number, "edit": edit}
+                response = client.request(
+                    "PATCH",
+                    f"/v1/annotations/{annotation_id}",
+                    {"attributes": attributes},
+                    {"If-Match": current.headers["ETag"]},
+                )
+                if response.status == 200:
+                    done.append((annotation_id, response.body["version"], number * EDITS + edit))
+                    break
+                assert response.status == 412, response.body
+        return done
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        successes = [s for batch in pool.map(annotator, range(CLIENTS)) for s in batch]
+    assert len(successes) == CLIENTS * EDITS
+
+    client = server.client()
+    for annotation_id in targets:
+        mine = sorted((v, e) for a, v, e in successes if a == annotation_id)
+        final = client.get(f"/v1/annotations/{annotation_id}").body
+        # Every successful edit read the previous one: the counter saw them all.
+        assert final["attributes"]["count"] == len(mine)
+        assert final["version"] == len(mine) + 1
+        assert [v for v, _ in mine] == list(range(2, len(mine) + 2))
+        last_version, last_edit = mine[-1]
+        assert final["attributes"]["by"] * EDITS + final["attributes"]["edit"] == last_edit
+        updates = [
+            c
+            for c in client.all_items(f"/v1/annotations/{annotation_id}/history")
+            if c["action"] == "update"
+        ]
+        assert [c["after"]["version"] for c in updates] == [v for v, _ in mine]
+        assert [
+            c["after"]["attributes"]["by"] * EDITS + c["after"]["attributes"]["edit"]
+            for c in updates
+        ] == [e for _, e in mine]
+
+
+def apply(state: dict[tuple[str, str], dict[str, Any]], change: dict[str, Any]) -> None:
+    key = (change["resource"], change["id"])
+    if change["action"] == "delete":
+        state.pop(key, None)
+    else:
+        state[key] = change["after"]
+
+
+def test_a_feed_consumer_rebuilds_the_store_during_a_concurrent_workload(server: LiveServer):
+    client = server.client()
+    start = client.get("/v1/changes?limit=1000")
+    cursor = start.body["next_cursor"]
+    while start.body["items"]:
+        start = client.get(f"/v1/changes?limit=1000&cursor={cursor}")
+        cursor = start.body["next_cursor"]
+    # The consumer starts from an empty picture of everything written from now on.
+    state: dict[tuple[str, str], dict[str, Any]] = {}
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def consume() -> None:
+        nonlocal cursor
+        feed = server.client()
+        while True:
+            page = feed.get(f"/v1/changes?limit=200&cursor={cursor}").body
+            for change in page["items"]:
+                seen.append(change["seq"])
+                apply(state, change)
+            cursor = page["next_cursor"]
+            if not page["items"]:
+                if stop.is_set():
+                    return
+                time.sleep(0.01)
+
+    def workload(number: int) -> set[str]:
+        worker, rng, documents = server.client(), random.Random(number), set()
+        for _ in range(15):
+            text = f"Document {number}: Kim met Putin in Pyongyang."
+            document_id = new_document(worker, text)
+            documents.add(document_id)
+            made = [
+                new_annotation(worker, document_id, text.index(w), text.index(w) + len(w))
+                for w in ("Kim", "Putin", "Pyongyang")
+            ]
+            worker.request(
+                "POST",
+                "/v1/links",
+                {"type": "coreference", "source_id": made[0]["id"], "target_id": made[1]["id"]},
+            )
+            worker.request("PATCH", f"/v1/annotations/{made[2]['id']}", {"label": "GPE"})
+            worker.request("PATCH", f"/v1/documents/{document_id}", {"title": f"t{number}"})
+            choice = rng.random()
+            if choice < 0.3:
+                worker.request("DELETE", f"/v1/annotations/{made[0]['id']}")
+                if rng.random() < 0.5:
+                    worker.request("POST", f"/v1/annotations/{made[0]['id']}/restore")
+            elif choice < 0.45:
+                worker.request("DELETE", f"/v1/documents/{document_id}")
+                documents.discard(document_id)
+        return documents
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            documents = set().union(*pool.map(workload, range(6)))
+    finally:
+        stop.set()
+        consumer.join(timeout=120)
+
+    assert seen == sorted(seen) and len(seen) == len(set(seen)), (
+        "a change was repeated or out of order"
+    )
+    expected: dict[tuple[str, str], dict[str, Any]] = {}
+    for document_id in documents:
+        expected[("document", document_id)] = client.get(f"/v1/documents/{document_id}").body
+        for item in client.all_items(f"/v1/documents/{document_id}/annotations"):
+            expected[("annotation", item["id"])] = item
+        for item in client.all_items(f"/v1/documents/{document_id}/links"):
+            expected[("link", item["id"])] = item
+    rebuilt = {key: value for key, value in state.items() if key[0] != "schema"}
+    assert rebuilt == expected
+
+
+def batch_body(size: int) -> dict[str, Any]:
+    return {
+        "annotations": [
+            {"type": "entity", "label": "CARDINAL", "start": 5 * i, "end": 5 * i + 4}
+            for i in range(size)
+        ]
+    }
+
+
+def raw_post(port: int, path: str, body: dict[str, Any], headers: dict[str, str]) -> socket.socket:
+    """Send a whole request on a fresh socket and return the socket, unread."""
+    payload = json.dumps(body).encode()
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n{head}\r\n".encode()
+        + payload
+    )
+    return sock
+
+
+def status_of(sock: socket.socket) -> int | None:
+    """The status line's code, or None if the server died before answering."""
+    with sock:
+        try:
+            first = sock.makefile("rb").readline()
+        except OSError:
+            return None
+    return int(first.split()[1]) if first else None
+
+
+@pytest.fixture(scope="module")
+def batch_seconds(server: LiveServer) -> float:
+    """How long this machine takes to write one 10,000-annotation batch."""
+    client = server.client()
+    document_id = new_document(client, "word " * 10_000)
+    started = time.perf_counter()
+    response = client.request(
+        "POST", f"/v1/documents/{document_id}/annotations/batch", batch_body(10_000)
+    )
+    assert response.status == 201
+    return time.perf_counter() - started
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9])
+def test_a_batch_retried_after_its_worker_was_killed_is_written_once(
+    server: LiveServer, batch_seconds: float, fraction: float
+):
+    client = server.client()
+    size = 10_000
+    document_id = new_document(client, "word " * size)
+    key = f"killed-{fraction}"
+    url = f"/v1/documents/{document_id}/annotations/batch"
+
+    sock = raw_post(server.port, url, batch_body(size), {"Idempotency-Key": key})
+    time.sleep(fraction * batch_seconds)  # the request is in the worker's hands
+    for pid in server.worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    outcome = status_of(sock)
+    assert outcome in (None, 201)
+    if fraction < 0.5:
+        assert outcome is None, "the worker answered before it was killed"
+
+    for _ in range(100):  # the master replaces the killed workers
+        try:
+            retry = server.client().request("POST", url, batch_body(size), {"Idempotency-Key": key})
+            break
+        except OSError:
+            time.sleep(0.1)
+    assert retry.status == 201, retry.body
+    assert len(client.all_items(f"/v1/documents/{document_id}/annotations")) == size
+    again = client.request("POST", url, batch_body(size), {"Idempotency-Key": key})
+    assert again.status == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(client.all_items(f"/v1/documents/{document_id}/annotations")) == size
+
+
+def test_two_concurrent_requests_with_one_key_write_once(server: LiveServer):
+    client = server.client()
+    document_id = new_document(client, "word " * 2_000)
+    url = f"/v1/documents/{document_id}/annotations/batch"
+
+    def send(_: int):
+        return server.client().request(
+            "POST", url, batch_body(2_000), {"Idempotency-Key": "together"}
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(send, range(4)))
+    assert {r.status for r in responses} == {201}
+    assert len({tuple(a["id"] for a in r.body["annotations"]) for r in responses}) == 1
+    assert len(client.all_items(f"/v1/documents/{document_id}/annotations")) == 2_000
