@@ -14,12 +14,22 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# Full-text search lives outside the models (migration 0004): an FTS5 table and its
+# shadow tables on SQLite, a generated tsvector column and its index on PostgreSQL.
+SEARCH_OBJECTS = ("documents_fts", "search_vector", "ix_documents_search")
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (name or "").startswith(SEARCH_OBJECTS)
+
+
 def run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

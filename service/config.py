@@ -51,6 +51,7 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     max_document_length: int = 2_000_000
     max_batch_items: int = 50_000
+    max_annotations_per_document: int = 100_000
     page_size_default: int = 50
     page_size_max: int = 1000
 
@@ -183,6 +184,7 @@ _ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "max_body_bytes": ("MAX_BODY_BYTES", _positive_int),
     "max_document_length": ("MAX_DOCUMENT_LENGTH", _positive_int),
     "max_batch_items": ("MAX_BATCH_ITEMS", _positive_int),
+    "max_annotations_per_document": ("MAX_ANNOTATIONS_PER_DOCUMENT", _positive_int),
     "page_size_default": ("PAGE_SIZE_DEFAULT", _positive_int),
     "page_size_max": ("PAGE_SIZE_MAX", _positive_int),
 }

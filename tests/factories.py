@@ -28,6 +28,7 @@ def make_annotation(
     **fields: Any,
 ) -> Annotation:
     """Annotate ``quote`` (its first occurrence) or the span ``[start, end)``."""
+    assert (quote is None) != (start is None), "give a quote or a span, not both"
     if quote is not None:
         start = document.text.index(quote)
         end = start + len(quote)

@@ -62,7 +62,7 @@ def test_error_responses_are_problem_json(spec):
     ("operation_id", "statuses"),
     [
         ("createDocument", {"201", "400", "401", "403", "409", "413", "415", "422"}),
-        ("getDocument", {"200", "304", "401", "403", "404"}),
+        ("getDocument", {"200", "304", "400", "401", "403", "404"}),
         (
             "updateAnnotation",
             {"200", "400", "401", "403", "404", "412", "413", "415", "422", "428"},

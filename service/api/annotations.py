@@ -39,6 +39,7 @@ from service.schemas.annotations import (
     AnnotationUpdateSchema,
     BatchWriteSchema,
     BatchWrittenSchema,
+    CorpusAnnotationListArgsSchema,
 )
 from service.schemas.changes import ChangePageSchema, HistoryArgsSchema
 from service.services import annotations, batch, documents
@@ -66,11 +67,13 @@ class DocumentAnnotations(MethodView):
     def get(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
         """List a document's annotations
 
-        Ordered by (start, end, id), cursor-paginated."""
+        Filtered by type, labels, status, creator and position (`overlaps`, `within`,
+        `at`); ordered by (start, end, id), cursor-paginated."""
         session = get_session()
-        document = documents.get(session, document_id)
-        result = annotations.list_for_document(
-            session, document, limit=page_limit(args), cursor=args.get("cursor")
+        documents.ensure_exists(session, document_id)
+        narrowed = annotation_filter(args, document_id=document_id)
+        result = annotations.query(
+            session, narrowed, limit=page_limit(args), cursor=args.get("cursor")
         )
         return page(result, native.annotation)
 
@@ -86,13 +89,54 @@ class DocumentAnnotations(MethodView):
         sent must equal the document's text at [start, end)."""
         session = get_session()
         document = documents.get(session, document_id)
-        annotation = annotations.create(session, document, fields, actor=actor())
+        annotation = annotations.create(
+            session,
+            document,
+            fields,
+            actor=actor(),
+            max_per_document=settings().max_annotations_per_document,
+        )
         return commit(
             session,
             resource(
                 native.annotation(annotation), status=201, location=annotation_url(annotation.id)
             ),
         )
+
+
+def annotation_filter(args: dict[str, Any], **fixed: Any) -> annotations.Filter:
+    return annotations.Filter(
+        document_id=fixed.get("document_id", args.get("document_id")),
+        type=args.get("type"),
+        labels=tuple(args.get("label") or ()),
+        status=args.get("status"),
+        created_by=args.get("created_by"),
+        overlaps=args.get("overlaps"),
+        within=args.get("within"),
+        at=args.get("at"),
+        q=args.get("q"),
+    )
+
+
+@blp.route("/annotations")
+class Annotations(MethodView):
+    @blp.doc(operationId="listAnnotations")
+    @blp.query(CorpusAnnotationListArgsSchema)
+    @blp.response(200, AnnotationPageSchema, headers=PAGE_HEADERS)
+    @blp.problems(400)
+    def get(self, args: dict[str, Any]) -> flask.Response:
+        """Search annotations across the corpus
+
+        Filtered by document, type, labels, status, creator, position and `q` (text
+        containing it, ignoring case); ordered by (document_id, start, end, id),
+        cursor-paginated."""
+        result = annotations.query(
+            get_session(),
+            annotation_filter(args),
+            limit=page_limit(args),
+            cursor=args.get("cursor"),
+        )
+        return page(result, native.annotation)
 
 
 @blp.route("/annotations/<uuid:annotation_id>")
@@ -198,6 +242,7 @@ class AnnotationBatch(MethodView):
             body.get("links", []),
             actor=actor(),
             max_items=settings().max_batch_items,
+            max_per_document=settings().max_annotations_per_document,
         )
         location = flask.url_for(
             "annotations.DocumentAnnotations", document_id=document_id, _external=True

@@ -195,6 +195,16 @@ def _replay(stored: idempotency.StoredResponse, request_hash: str) -> flask.Resp
     return response
 
 
+def content_tagged(body: dict[str, Any]) -> flask.Response:
+    """A composite representation with a weak ETag over its content, honouring
+    If-None-Match."""
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    tag = 'W/"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+    if flask.request.if_none_match.contains_weak(tag.removeprefix("W/").strip('"')):
+        return flask.Response(status=304, headers={"ETag": tag})
+    return flask.Response(payload, headers={"ETag": tag}, mimetype=JSON_MEDIA_TYPE)
+
+
 def no_content() -> flask.Response:
     return flask.Response(status=204)
 

@@ -1,7 +1,5 @@
 """/v1/documents"""
 
-from __future__ import annotations
-
 import uuid
 from typing import Any
 
@@ -20,7 +18,9 @@ from service.api.common import (
     actor,
     check_if_match,
     commit,
+    content_tagged,
     history,
+    json_response,
     no_content,
     page,
     page_limit,
@@ -32,12 +32,15 @@ from service.formats import native
 from service.schemas.changes import ChangePageSchema, HistoryArgsSchema
 from service.schemas.documents import (
     DocumentCreateSchema,
+    DocumentGetArgsSchema,
     DocumentListArgsSchema,
     DocumentPageSchema,
     DocumentSchema,
     DocumentUpdateSchema,
+    DocumentWithRelationsSchema,
+    EntityListSchema,
 )
-from service.services import documents
+from service.services import annotations, documents, entities, links
 
 blp = StoreBlueprint(
     "documents",
@@ -58,15 +61,19 @@ class Documents(MethodView):
     @blp.response(200, DocumentPageSchema, headers=PAGE_HEADERS)
     @blp.problems(400)
     def get(self, args: dict[str, Any]) -> flask.Response:
-        """List documents
+        """List or search documents
 
-        Optionally only the one with an `external_id`; ordered by id (creation order),
-        cursor-paginated."""
-        result = documents.list_page(
-            get_session(),
+        With `q`, a ranked full-text search over title and text (best match first);
+        otherwise in id (creation) order. Filtered by `external_id` and publication
+        time; cursor-paginated."""
+        search = documents.Search(
+            q=args.get("q"),
             external_id=args.get("external_id"),
-            limit=page_limit(args),
-            cursor=args.get("cursor"),
+            published_after=args.get("published_after"),
+            published_before=args.get("published_before"),
+        )
+        result = documents.list_page(
+            get_session(), search, limit=page_limit(args), cursor=args.get("cursor")
         )
         return page(result, native.document)
 
@@ -91,12 +98,31 @@ class Documents(MethodView):
 @blp.route("/<uuid:document_id>")
 class Document(MethodView):
     @blp.doc(operationId="getDocument", parameters=[IF_NONE_MATCH])
-    @blp.response(200, DocumentSchema, headers=ETAG_HEADER)
+    @blp.query(DocumentGetArgsSchema)
+    @blp.response(200, DocumentWithRelationsSchema, headers=ETAG_HEADER)
     @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
-    @blp.problems(404)
-    def get(self, document_id: uuid.UUID) -> flask.Response:
-        """Get a document"""
-        return resource(native.document(documents.get(get_session(), document_id)))
+    @blp.problems(400, 404)
+    def get(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
+        """Get a document
+
+        With `include=annotations,links`, all its annotations and links come in the
+        same response (a document holds at most MAX_ANNOTATIONS_PER_DOCUMENT
+        annotations, 100,000 by default). That response's ETag is a weak one over the
+        whole body, for caching; use the document's own ETag (or `version`) in If-Match."""
+        session = get_session()
+        body = native.document(documents.get(session, document_id))
+        include = set(args.get("include") or ())
+        if not include:
+            return resource(body)
+        if "annotations" in include:
+            body["annotations"] = [
+                native.annotation(row) for row in annotations.all_of_document(session, document_id)
+            ]
+        if "links" in include:
+            body["links"] = [
+                native.link(row) for row in links.all_of_document(session, document_id)
+            ]
+        return content_tagged(body)
 
     @blp.doc(operationId="updateDocument", parameters=[IF_MATCH])
     @blp.body(DocumentUpdateSchema)
@@ -139,3 +165,21 @@ class DocumentHistory(MethodView):
         Every create, update and delete of the document, oldest first, with who, when,
         the request id, and the document before and after. Kept after a deletion."""
         return history("document", document_id, args)
+
+
+@blp.route("/<uuid:document_id>/entities")
+class DocumentEntities(MethodView):
+    @blp.doc(operationId="listDocumentEntities")
+    @blp.response(200, EntityListSchema)
+    @blp.problems(404)
+    def get(self, document_id: uuid.UUID) -> flask.Response:
+        """List a document's entities
+
+        Entity mentions joined by `coreference` links (directly or through others) are
+        one entity; a mention linked to nothing is an entity of its own. Each has the
+        name of its longest proper-name mention, that mention's label, and its mentions
+        in text order."""
+        session = get_session()
+        documents.ensure_exists(session, document_id)
+        found = entities.of_document(session, document_id)
+        return json_response(native.page(found, None, native.entity))

@@ -8,9 +8,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Row
 
 from service.models import Annotation, ApiKey, Change, Document, LabelSchema, Link
+from service.services.entities import Entity
+
+if TYPE_CHECKING:
+    from service.services.entities import Entity
 
 T = TypeVar("T")
 
@@ -39,7 +45,8 @@ def document(doc: Document) -> dict[str, Any]:
     }
 
 
-def annotation(ann: Annotation) -> dict[str, Any]:
+def annotation(ann: Annotation | Row[Any]) -> dict[str, Any]:
+    """An annotation, from the model or from a row of the same columns."""
     return {
         "id": str(ann.id),
         "document_id": str(ann.document_id),
@@ -58,7 +65,7 @@ def annotation(ann: Annotation) -> dict[str, Any]:
     }
 
 
-def link(lnk: Link) -> dict[str, Any]:
+def link(lnk: Link | Row[Any]) -> dict[str, Any]:
     return {
         "id": str(lnk.id),
         "document_id": str(lnk.document_id),
@@ -78,6 +85,24 @@ def label_schema(schema: LabelSchema) -> dict[str, Any]:
         "annotation_types": schema.annotation_types,
         "link_types": schema.link_types,
         "version": schema.version,
+    }
+
+
+def entity(found: Entity) -> dict[str, Any]:
+    return {
+        "id": str(found.mentions[0].id),
+        "name": found.name,
+        "label": found.label,
+        "mentions": [
+            {
+                "id": str(m.id),
+                "label": m.label,
+                "start": m.start,
+                "end": m.end,
+                "text": m.text,
+            }
+            for m in found.mentions
+        ],
     }
 
 

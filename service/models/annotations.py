@@ -45,6 +45,7 @@ class Annotation(Base):
         CheckConstraint("start_offset >= 0 AND start_offset < end_offset", name="span_order"),
         CheckConstraint("status IN ('proposed', 'accepted', 'rejected')", name="status_vocabulary"),
         Index("ix_annotations_document_span", "document_id", "start_offset", "end_offset", "id"),
+        Index("ix_annotations_document_end", "document_id", "end_offset"),
     )
     # SQLAlchemy bumps version on every UPDATE and adds "WHERE version = :loaded", so a
     # concurrent change makes the write fail instead of being lost.

@@ -20,7 +20,7 @@ class Document(Base):
     # Length in Unicode code points, the unit of every offset.
     length: Mapped[int] = mapped_column(Integer)
     source_url: Mapped[str | None] = mapped_column(Text)
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     language: Mapped[str | None] = mapped_column(String(35))
     # "metadata" is reserved by SQLAlchemy's declarative base; the column keeps the wire name.
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)

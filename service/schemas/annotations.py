@@ -4,6 +4,7 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from webargs.fields import DelimitedList
 
 from service.schemas.common import (
     NEXT_CURSOR,
@@ -124,8 +125,51 @@ class AnnotationPageSchema(ma.Schema):
     next_cursor = NEXT_CURSOR
 
 
+class SpanParameter(fields.Field):
+    """``START,END`` in a query string: two integers, 0 <= START < END."""
+
+    default_error_messages = {"invalid": "Must be START,END with 0 <= START < END."}  # noqa: RUF012 (marshmallow's convention)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[int, int]:
+        try:
+            start, end = (int(part) for part in str(value).split(","))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if not 0 <= start < end:
+            raise self.make_error("invalid")
+        return start, end
+
+
+def _span(description: str) -> SpanParameter:
+    return SpanParameter(
+        metadata=described(description, type="string", pattern=r"^\d+,\d+$", example="10,25")
+    )
+
+
 class AnnotationListArgsSchema(PageArgsSchema):
-    pass
+    type = fields.String(metadata=described("Only annotations of this type", example="quote"))
+    label = DelimitedList(
+        fields.String(),
+        metadata=described("Only these labels, comma-separated", example="PERSON,ORG"),
+    )
+    status = fields.String(
+        validate=validate.OneOf(STATUSES), metadata=described("Only this review status")
+    )
+    created_by = fields.String(metadata=described("Only annotations made by this identity"))
+    overlaps = _span("Only spans that intersect [START, END); touching spans do not")
+    within = _span("Only spans inside [START, END)")
+    at = fields.Integer(
+        validate=validate.Range(min=0),
+        metadata=described("Only spans containing this offset", example=12),
+    )
+
+
+class CorpusAnnotationListArgsSchema(AnnotationListArgsSchema):
+    document_id = fields.UUID(metadata=described("Only annotations of this document"))
+    q = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata=described("Only spans whose text contains this, ignoring case", example="kim"),
+    )
 
 
 class AnnotationRestoredSchema(ma.Schema):

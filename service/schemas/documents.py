@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from webargs.fields import DelimitedList
 
+from service.schemas.annotations import AnnotationSchema
 from service.schemas.common import NEXT_CURSOR, PageArgsSchema, RequestSchema, described
+from service.schemas.links import LinkSchema
 
 # BCP 47 language tags ("en", "pt-BR", "zh-Hant-TW"), loosely.
 LANGUAGE_TAG = validate.Regexp(
@@ -86,12 +89,80 @@ class DocumentSchema(DocumentMetadataFields):
     )
 
 
+class DocumentWithRelationsSchema(DocumentSchema):
+    annotations = fields.List(
+        fields.Nested(AnnotationSchema),
+        metadata=described("With include=annotations: all its annotations, in span order"),
+    )
+    links = fields.List(
+        fields.Nested(LinkSchema),
+        metadata=described("With include=links: all its links, in id order"),
+    )
+
+
+class DocumentGetArgsSchema(ma.Schema):
+    include = DelimitedList(
+        fields.String(validate=validate.OneOf(("annotations", "links"))),
+        metadata=described(
+            "Also return all the document's annotations and/or links, in one response",
+            example="annotations,links",
+        ),
+    )
+
+
+class EntityMentionSchema(ma.Schema):
+    id = fields.UUID(required=True, metadata=described("The mention (an entity annotation)"))
+    label = fields.String(required=True, metadata=described("Its label", example="PERSON"))
+    start = fields.Integer(required=True)
+    end = fields.Integer(required=True)
+    text = fields.String(required=True, metadata=described("Its text", example="Kim"))
+
+
+class EntitySchema(ma.Schema):
+    id = fields.UUID(required=True, metadata=described("The id of its first mention in the text"))
+    name = fields.String(
+        required=True,
+        metadata=described("Its longest proper-name mention", example="Kim Jong-un"),
+    )
+    label = fields.String(
+        required=True, metadata=described("The label of that mention", example="PERSON")
+    )
+    mentions = fields.List(
+        fields.Nested(EntityMentionSchema),
+        required=True,
+        metadata=described("Every mention, in text order"),
+    )
+
+
+class EntityListSchema(ma.Schema):
+    items = fields.List(fields.Nested(EntitySchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=described("Always null: a document's entities come in one page"),
+    )
+
+
 class DocumentPageSchema(ma.Schema):
     items = fields.List(fields.Nested(DocumentSchema), required=True)
     next_cursor = NEXT_CURSOR
 
 
 class DocumentListArgsSchema(PageArgsSchema):
+    q = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata=described(
+            "Words that must all occur in the title or the text; results come best match "
+            "first (title matches weigh more)",
+            example="artillery shells",
+        ),
+    )
     external_id = fields.String(
         metadata=described("Only the document with this external_id", example="a.txt")
+    )
+    published_after = fields.AwareDateTime(
+        metadata=described("Only documents published at or after this time (RFC 3339)")
+    )
+    published_before = fields.AwareDateTime(
+        metadata=described("Only documents published at or before this time (RFC 3339)")
     )

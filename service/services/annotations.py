@@ -4,23 +4,90 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import insert_as_is, utcnow
-from service.errors import Conflict, InvalidLabel, InvalidLink, InvalidSpan, NotFound
+from service.errors import (
+    Conflict,
+    InvalidLabel,
+    InvalidLink,
+    InvalidSpan,
+    NotFound,
+    RuleViolation,
+)
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.services import history, label_schema, links
 from service.services.pagination import Ordering, Page, paginate, strict_int, strict_uuid
 
+# Lists are in (document_id, start, end, id) order, which the index
+# ix_annotations_document_span serves directly.
 SPAN_ORDER = Ordering(
-    columns=(Annotation.start, Annotation.end, Annotation.id),
-    attributes=("start", "end", "id"),
-    parsers=(strict_int, strict_int, strict_uuid),
+    columns=(Annotation.document_id, Annotation.start, Annotation.end, Annotation.id),
+    attributes=("document_id", "start", "end", "id"),
+    parsers=(strict_uuid, strict_int, strict_int, strict_uuid),
 )
+# Every column of the wire form, selected as plain rows: lists skip ORM objects.
+ROW_COLUMNS = (
+    Annotation.id,
+    Annotation.document_id,
+    Annotation.type,
+    Annotation.label,
+    Annotation.start,
+    Annotation.end,
+    Annotation.text,
+    Annotation.attributes,
+    Annotation.confidence,
+    Annotation.status,
+    Annotation.created_by,
+    Annotation.created_at,
+    Annotation.updated_at,
+    Annotation.version,
+)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What a list of annotations is narrowed to; every part is optional."""
+
+    document_id: uuid.UUID | None = None
+    type: str | None = None
+    labels: tuple[str, ...] = ()
+    status: str | None = None
+    created_by: str | None = None
+    overlaps: tuple[int, int] | None = None  # any span intersecting [start, end)
+    within: tuple[int, int] | None = None  # spans inside [start, end)
+    at: int | None = None  # spans containing this offset
+    q: str | None = None  # case-insensitive substring of the span's text
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.document_id is not None:
+            conditions.append(Annotation.document_id == self.document_id)
+        if self.type is not None:
+            conditions.append(Annotation.type == self.type)
+        if self.labels:
+            conditions.append(Annotation.label.in_(self.labels))
+        if self.status is not None:
+            conditions.append(Annotation.status == self.status)
+        if self.created_by is not None:
+            conditions.append(Annotation.created_by == self.created_by)
+        if self.overlaps is not None:
+            start, end = self.overlaps
+            conditions += [Annotation.start < end, Annotation.end > start]
+        if self.within is not None:
+            start, end = self.within
+            conditions += [Annotation.start >= start, Annotation.end <= end]
+        if self.at is not None:
+            conditions += [Annotation.start <= self.at, Annotation.end > self.at]
+        if self.q:
+            conditions.append(func.lower(Annotation.text).contains(self.q.lower(), autoescape=True))
+        return conditions
+
 
 EDITABLE_FIELDS = ("type", "label", "start", "end", "attributes", "confidence", "status")
 
@@ -66,9 +133,15 @@ def _check_label(rules: label_schema.Rules, annotation_type: str, label: str) ->
 
 
 def create(
-    session: Session, document: Document, fields: Mapping[str, Any], *, actor: str
+    session: Session,
+    document: Document,
+    fields: Mapping[str, Any],
+    *,
+    actor: str,
+    max_per_document: int | None = None,
 ) -> Annotation:
     _check_label(label_schema.current_rules(session), fields["type"], fields["label"])
+    check_room(session, document, 1, max_per_document)
     text = span_text(document, fields["start"], fields["end"], fields.get("text"))
     now = utcnow()
     annotation = Annotation(
@@ -206,8 +279,42 @@ def restore(
     return annotation, links.restore_removed_by(session, deletion, actor=actor, cause=cause)
 
 
-def list_for_document(
-    session: Session, document: Document, *, limit: int, cursor: str | None
-) -> Page[Annotation]:
-    statement = select(Annotation).where(Annotation.document_id == document.id)
-    return paginate(session, statement, SPAN_ORDER, limit=limit, cursor=cursor)
+def query(session: Session, narrowed: Filter, *, limit: int, cursor: str | None) -> Page[Row[Any]]:
+    """A page of the annotations the filter selects, as rows with the wire form's
+    attributes, in (document_id, start, end, id) order."""
+    statement = select(*ROW_COLUMNS).where(*narrowed.conditions())
+    return paginate(session, statement, SPAN_ORDER, limit=limit, cursor=cursor, rows=True)
+
+
+def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
+    """Every annotation of a document, as rows, in span order."""
+    statement = (
+        select(*ROW_COLUMNS)
+        .where(Annotation.document_id == document_id)
+        .order_by(Annotation.start, Annotation.end, Annotation.id)
+    )
+    return list(session.execute(statement).all())
+
+
+def count_in_document(session: Session, document_id: uuid.UUID) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Annotation)
+            .where(Annotation.document_id == document_id)
+        )
+        or 0
+    )
+
+
+def check_room(session: Session, document: Document, adding: int, limit: int | None) -> None:
+    """Refuse to grow a document past the configured number of annotations."""
+    if limit is None:
+        return
+    present = count_in_document(session, document.id)
+    if present + adding > limit:
+        raise RuleViolation(
+            f"document {document.id} has {present} annotations; adding {adding} would pass "
+            f"the limit of {limit} per document",
+            errors={"document_id": [f"at most {limit} annotations per document"]},
+        )

@@ -21,6 +21,7 @@ from service.errors import RuleViolation
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.schemas.common import READ_ONLY_FIELDS
+from service.services import annotations as annotations_service
 from service.services import history, label_schema
 
 STATUSES = frozenset({"proposed", "accepted", "rejected"})
@@ -77,6 +78,7 @@ def write(
     *,
     actor: str,
     max_items: int,
+    max_per_document: int | None = None,
 ) -> Written:
     """Check every item, then write them all, or refuse the whole batch listing every
     failing item by its index."""
@@ -86,6 +88,7 @@ def write(
             f"{len(annotations) + len(links)}",
             errors={"annotations": [f"at most {max_items} annotations and links together"]},
         )
+    annotations_service.check_room(session, document, len(annotations), max_per_document)
     rules = label_schema.current_rules(session)
     errors = _Errors()
     now = utcnow()

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Select,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -14,7 +27,7 @@ from service.errors import Conflict, NotFound, ReadOnlyField, RuleViolation
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.services import history
-from service.services.pagination import Ordering, Page, paginate, strict_uuid
+from service.services.pagination import Ordering, Page, paginate, strict_float, strict_uuid
 
 # The fields a PATCH may change; the text changes only through a revision.
 METADATA_FIELDS = ("external_id", "title", "source_url", "published_at", "language", "meta")
@@ -27,6 +40,12 @@ def get(session: Session, document_id: uuid.UUID) -> Document:
     if document is None:
         raise NotFound(f"document {document_id} does not exist")
     return document
+
+
+def ensure_exists(session: Session, document_id: uuid.UUID) -> None:
+    """404 unless the document exists; cheaper than loading its text."""
+    if session.scalar(select(Document.id).where(Document.id == document_id)) is None:
+        raise NotFound(f"document {document_id} does not exist")
 
 
 def find_by_external_id(session: Session, external_id: str) -> Document | None:
@@ -123,10 +142,73 @@ def delete(session: Session, document: Document, *, actor: str) -> None:
     session.flush()
 
 
+@dataclass(frozen=True)
+class Search:
+    """What a list of documents is narrowed to; every part is optional."""
+
+    q: str | None = None  # words that must all occur in the title or text
+    external_id: str | None = None
+    published_after: datetime | None = None  # inclusive
+    published_before: datetime | None = None  # inclusive
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.external_id is not None:
+            conditions.append(Document.external_id == self.external_id)
+        if self.published_after is not None:
+            conditions.append(Document.published_at >= self.published_after)
+        if self.published_before is not None:
+            conditions.append(Document.published_at <= self.published_before)
+        return conditions
+
+
 def list_page(
-    session: Session, *, external_id: str | None = None, limit: int, cursor: str | None
+    session: Session, search: Search, *, limit: int, cursor: str | None
 ) -> Page[Document]:
-    statement = select(Document)
-    if external_id is not None:
-        statement = statement.where(Document.external_id == external_id)
-    return paginate(session, statement, ORDER_BY_ID, limit=limit, cursor=cursor)
+    """Documents in id order, or, with words to search for, best match first."""
+    if not search.q:
+        statement = select(Document).where(*search.conditions())
+        return paginate(session, statement, ORDER_BY_ID, limit=limit, cursor=cursor)
+    matching = _ranked(session, search.q)
+    if matching is None:
+        return Page([], None)
+    ranked = matching.where(*search.conditions()).subquery()
+    ordering = Ordering(
+        columns=(ranked.c.rank, ranked.c.id),
+        attributes=("rank", "id"),
+        parsers=(strict_float, strict_uuid),
+    )
+    hits = paginate(
+        session, select(ranked.c.rank, ranked.c.id), ordering, limit=limit, cursor=cursor, rows=True
+    )
+    found = {
+        d.id: d
+        for d in session.scalars(
+            select(Document).where(Document.id.in_([h.id for h in hits.items]))
+        )
+    }
+    return Page([found[h.id] for h in hits.items], hits.next_cursor)
+
+
+def _ranked(session: Session, q: str) -> Select[Any] | None:
+    """ids and ranks (lower is better) of the documents matching every word of ``q``."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = func.plainto_tsquery("simple", q)
+        vector: ColumnElement[Any] = literal_column("documents.search_vector")
+        # ts_rank is a float4, which does not survive the trip to a cursor and back;
+        # as a float8 it does.
+        rank = -cast(func.ts_rank(vector, query), Double())
+        return select(Document.id.label("id"), rank.label("rank")).where(vector.op("@@")(query))
+    words = re.findall(r"\w+", q)
+    if not words:
+        return None
+    fts = table("documents_fts", column("rowid"))
+    match = " ".join('"' + word + '"' for word in words)  # every word, taken literally
+    return (
+        select(
+            Document.id.label("id"),
+            func.bm25(literal_column("documents_fts"), 10.0, 1.0).label("rank"),
+        )
+        .select_from(fts.join(Document, literal_column("documents.rowid") == fts.c.rowid))
+        .where(literal_column("documents_fts").op("MATCH")(match))
+    )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import insert_as_is, utcnow
@@ -206,6 +206,26 @@ def _reinsert(
     link = session.get_one(Link, values["id"])
     history.record(session, "restore", "link", by=actor, after=native.link(link), cause=cause)
     return link
+
+
+ROW_COLUMNS = (
+    Link.id,
+    Link.document_id,
+    Link.type,
+    Link.source_id,
+    Link.target_id,
+    Link.attributes,
+    Link.created_by,
+    Link.created_at,
+    Link.updated_at,
+    Link.version,
+)
+
+
+def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
+    """Every link of a document, as rows, in id order."""
+    statement = select(*ROW_COLUMNS).where(Link.document_id == document_id).order_by(Link.id)
+    return list(session.execute(statement).all())
 
 
 def list_page(
