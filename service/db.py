@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import flask
+import orjson
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -88,8 +89,15 @@ def insert_as_is(session: Session, model: type[Base], values: dict[str, Any]) ->
     session.execute(insert(cast(Table, model.__table__)).values(**row))
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine configured for this service on SQLite or PostgreSQL."""
+    # orjson writes and reads the JSON columns several times faster than json does.
+    options.setdefault("json_serializer", _json_text)
+    options.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, **options)
     # Connections are checked before use, so that a restarted database costs no request;

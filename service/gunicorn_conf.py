@@ -31,7 +31,7 @@ bind = (
 )
 workers = settings.workers
 threads = settings.threads
-worker_class = "gthread"
+worker_class = "gthread" if threads > 1 else "sync"
 timeout = settings.timeout
 graceful_timeout = settings.timeout
 keepalive = 5
@@ -94,7 +94,9 @@ def when_ready(server: Any) -> None:
 
 def post_fork(_server: Any, worker: Any) -> None:
     # Connections opened in the master must not be shared with the forked workers.
-    worker.app.callable.extensions["db"].engine.dispose(close=False)
+    database = worker.app.callable.extensions.get("db")
+    if database is not None:  # absent from the benchmark's hello-world yardstick
+        database.engine.dispose(close=False)
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -101,10 +101,20 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, tmp: Path, *, workers: int = 4) -> Iterator[LiveServer]:
-    engine = make_engine(database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
+def live_server(
+    database_url: str,
+    tmp: Path,
+    *,
+    workers: int = 4,
+    app: str = "service.wsgi:app",
+    ready_path: str = "/health/ready",
+    migrated: bool = True,
+) -> Iterator[LiveServer]:
+    """gunicorn with the service's configuration serving ``app`` (migrated first)."""
+    if migrated:
+        engine = make_engine(database_url)
+        migrate.upgrade(engine)
+        engine.dispose()
     port = free_port()
     env = {
         **os.environ,
@@ -126,7 +136,7 @@ def live_server(database_url: str, tmp: Path, *, workers: int = 4) -> Iterator[L
                 "gunicorn",
                 "-c",
                 "python:service.gunicorn_conf",
-                "service.wsgi:app",
+                app,
             ],
             cwd=ROOT,
             env=env,
@@ -138,7 +148,7 @@ def live_server(database_url: str, tmp: Path, *, workers: int = 4) -> Iterator[L
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    if server.client().get("/health/ready").status == 200:
+                    if server.client().get(ready_path).status == 200:
                         break
                 except OSError:
                     pass

@@ -70,12 +70,13 @@ class DocumentAnnotations(MethodView):
         Filtered by type, labels, status, creator and position (`overlaps`, `within`,
         `at`); ordered by (start, end, id), cursor-paginated."""
         session = get_session()
-        documents.ensure_exists(session, document_id)
         narrowed = annotation_filter(args, document_id=document_id)
         result = annotations.query(
             session, narrowed, limit=page_limit(args), cursor=args.get("cursor")
         )
-        return page(result, native.annotation)
+        if not result.items:  # an empty page, or no such document?
+            documents.ensure_exists(session, document_id)
+        return page(result, native.annotation_from_wire)
 
     @blp.doc(operationId="createAnnotation", parameters=[IDEMPOTENCY_KEY])
     @blp.body(AnnotationCreateSchema)
@@ -136,7 +137,7 @@ class Annotations(MethodView):
             limit=page_limit(args),
             cursor=args.get("cursor"),
         )
-        return page(result, native.annotation)
+        return page(result, native.annotation_from_wire)
 
 
 @blp.route("/annotations/<uuid:annotation_id>")

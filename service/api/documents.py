@@ -116,11 +116,12 @@ class Document(MethodView):
             return resource(body)
         if "annotations" in include:
             body["annotations"] = [
-                native.annotation(row) for row in annotations.all_of_document(session, document_id)
+                native.annotation_from_wire(row)
+                for row in annotations.all_of_document(session, document_id)
             ]
         if "links" in include:
             body["links"] = [
-                native.link(row) for row in links.all_of_document(session, document_id)
+                native.link_from_wire(row) for row in links.all_of_document(session, document_id)
             ]
         return content_tagged(body)
 

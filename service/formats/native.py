@@ -6,10 +6,11 @@ holds each of them to its read schema in ``service.schemas``."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
 from sqlalchemy import Row
 
 from service.models import Annotation, ApiKey, Change, Document, LabelSchema, Link
@@ -113,6 +114,69 @@ def api_key(key: ApiKey) -> dict[str, Any]:
         "role": key.role,
         "created_at": timestamp(key.created_at),
         "revoked_at": timestamp(key.revoked_at),
+    }
+
+
+# --- from wire rows (services.wire): the hot lists ------------------------------------
+
+
+def _id(value: str) -> str:
+    """A stored id in its dashed form (SQLite keeps 32 hex digits)."""
+    if len(value) == 36:
+        return value
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def _time(value: str | None) -> str | None:
+    """A stored "YYYY-MM-DD HH:MM:SS.ffffff" UTC time as ``timestamp()`` writes it."""
+    if value is None:
+        return None
+    if value.endswith(".000000"):
+        return f"{value[:10]}T{value[11:19]}Z"
+    return f"{value[:10]}T{value[11:]}Z"
+
+
+def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:
+    """The same as ``annotation()``, from a row of wire columns in the order of
+    services.annotations.WIRE_ATTRIBUTES. Inlined: it runs for every row of every
+    list."""
+    (i, d, kind, label, start, end, text, attributes, confidence, status, by, c, u, version) = row
+    if len(i) == 32:
+        i = f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}"
+        d = f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:]}"
+    return {
+        "id": i,
+        "document_id": d,
+        "type": kind,
+        "label": label,
+        "start": start,
+        "end": end,
+        "text": text,
+        "attributes": orjson.Fragment(attributes),
+        "confidence": confidence,
+        "status": status,
+        "created_by": by,
+        "created_at": f"{c[:10]}T{c[11:19]}Z" if c[19:] == ".000000" else f"{c[:10]}T{c[11:]}Z",
+        "updated_at": f"{u[:10]}T{u[11:19]}Z" if u[19:] == ".000000" else f"{u[:10]}T{u[11:]}Z",
+        "version": version,
+    }
+
+
+def link_from_wire(row: Sequence[Any]) -> dict[str, Any]:
+    """The same as ``link()``, from a row of wire columns in the order of
+    services.links.WIRE_ATTRIBUTES."""
+    (id_, document, kind, source, target, attributes, by, created, updated, version) = row
+    return {
+        "id": _id(id_),
+        "document_id": _id(document),
+        "type": kind,
+        "source_id": _id(source),
+        "target_id": _id(target),
+        "attributes": orjson.Fragment(attributes),
+        "created_by": by,
+        "created_at": _time(created),
+        "updated_at": _time(updated),
+        "version": version,
     }
 
 

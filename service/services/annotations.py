@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from service.db import insert_as_is, utcnow
@@ -21,8 +32,14 @@ from service.errors import (
 )
 from service.formats import native
 from service.models import Annotation, Document, Link
-from service.services import history, label_schema, links
-from service.services.pagination import Ordering, Page, paginate, strict_int, strict_uuid
+from service.services import history, label_schema, links, wire
+from service.services.pagination import (
+    Ordering,
+    Page,
+    page_of,
+    strict_int,
+    strict_uuid,
+)
 
 # Lists are in (document_id, start, end, id) order, which the index
 # ix_annotations_document_span serves directly.
@@ -31,8 +48,8 @@ SPAN_ORDER = Ordering(
     attributes=("document_id", "start", "end", "id"),
     parsers=(strict_uuid, strict_int, strict_int, strict_uuid),
 )
-# Every column of the wire form, selected as plain rows: lists skip ORM objects.
-ROW_COLUMNS = (
+# Every attribute of the wire form; lists select them as wire columns (services.wire).
+WIRE_ATTRIBUTES = (
     Annotation.id,
     Annotation.document_id,
     Annotation.type,
@@ -64,29 +81,56 @@ class Filter:
     at: int | None = None  # spans containing this offset
     q: str | None = None  # case-insensitive substring of the span's text
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
-        if self.document_id is not None:
-            conditions.append(Annotation.document_id == self.document_id)
-        if self.type is not None:
-            conditions.append(Annotation.type == self.type)
+    def parameters(self) -> dict[str, Any]:
+        """The filter's values by the names of the bound parameters of CONDITIONS."""
+        given: dict[str, Any] = {}
+        for name in ("document_id", "type", "status", "created_by", "at"):
+            if getattr(self, name) is not None:
+                given[name] = getattr(self, name)
         if self.labels:
-            conditions.append(Annotation.label.in_(self.labels))
-        if self.status is not None:
-            conditions.append(Annotation.status == self.status)
-        if self.created_by is not None:
-            conditions.append(Annotation.created_by == self.created_by)
-        if self.overlaps is not None:
-            start, end = self.overlaps
-            conditions += [Annotation.start < end, Annotation.end > start]
-        if self.within is not None:
-            start, end = self.within
-            conditions += [Annotation.start >= start, Annotation.end <= end]
-        if self.at is not None:
-            conditions += [Annotation.start <= self.at, Annotation.end > self.at]
+            given["labels"] = list(self.labels)
+        for name in ("overlaps", "within"):
+            span = getattr(self, name)
+            if span is not None:
+                given[f"{name}_start"], given[f"{name}_end"] = span
         if self.q:
-            conditions.append(func.lower(Annotation.text).contains(self.q.lower(), autoescape=True))
-        return conditions
+            escaped = self.q.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+            given["q"] = f"%{escaped}%"
+        return given
+
+
+# The condition each filter parameter adds, with bound parameters, so that a list's
+# statement is built once per combination of filters and reused (see _statement).
+CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "document_id": lambda: Annotation.document_id == bindparam("document_id"),
+    "type": lambda: Annotation.type == bindparam("type"),
+    "labels": lambda: Annotation.label.in_(bindparam("labels", expanding=True)),
+    "status": lambda: Annotation.status == bindparam("status"),
+    "created_by": lambda: Annotation.created_by == bindparam("created_by"),
+    "overlaps_start": lambda: Annotation.end > bindparam("overlaps_start"),
+    "overlaps_end": lambda: Annotation.start < bindparam("overlaps_end"),
+    "within_start": lambda: Annotation.start >= bindparam("within_start"),
+    "within_end": lambda: Annotation.end <= bindparam("within_end"),
+    "at": lambda: and_(Annotation.start <= bindparam("at"), Annotation.end > bindparam("at")),
+    "q": lambda: func.lower(Annotation.text).like(bindparam("q"), escape="/"),
+}
+AFTER = ("after_document_id", "after_start", "after_end", "after_id")
+
+
+@lru_cache(maxsize=512)
+def _statement(postgresql: bool, filters: tuple[str, ...], after: bool) -> Select[Any]:
+    """The list statement for this combination of filters. Reusing the same statement
+    object spares building it and computing its cache key on every request."""
+    statement = select(*wire.columns_for(postgresql, WIRE_ATTRIBUTES)).where(
+        *(CONDITIONS[name]() for name in filters)
+    )
+    if after:
+        bound = [
+            bindparam(name, type_=column.type)
+            for name, column in zip(AFTER, SPAN_ORDER.columns, strict=True)
+        ]
+        statement = statement.where(tuple_(*SPAN_ORDER.columns) > tuple_(*bound))
+    return statement.order_by(*SPAN_ORDER.columns).limit(bindparam("limit"))
 
 
 EDITABLE_FIELDS = ("type", "label", "start", "end", "attributes", "confidence", "status")
@@ -280,16 +324,22 @@ def restore(
 
 
 def query(session: Session, narrowed: Filter, *, limit: int, cursor: str | None) -> Page[Row[Any]]:
-    """A page of the annotations the filter selects, as rows with the wire form's
-    attributes, in (document_id, start, end, id) order."""
-    statement = select(*ROW_COLUMNS).where(*narrowed.conditions())
-    return paginate(session, statement, SPAN_ORDER, limit=limit, cursor=cursor, rows=True)
+    """A page of the annotations the filter selects, as wire rows
+    (``native.annotation_from_wire``), in (document_id, start, end, id) order."""
+    parameters = narrowed.parameters()
+    filters = tuple(name for name in CONDITIONS if name in parameters)
+    if cursor:
+        parameters.update(zip(AFTER, SPAN_ORDER.parse(cursor), strict=True))
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    statement = _statement(postgresql, filters, bool(cursor))
+    rows = session.connection().execute(statement, {**parameters, "limit": limit + 1}).all()
+    return page_of(list(rows), limit, SPAN_ORDER)
 
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
-    """Every annotation of a document, as rows, in span order."""
+    """Every annotation of a document, as wire rows, in span order."""
     statement = (
-        select(*ROW_COLUMNS)
+        select(*wire.columns(session, WIRE_ATTRIBUTES))
         .where(Annotation.document_id == document_id)
         .order_by(Annotation.start, Annotation.end, Annotation.id)
     )

@@ -190,14 +190,14 @@ def list_page(
     return Page([found[h.id] for h in hits.items], hits.next_cursor)
 
 
-def _ranked(session: Session, q: str) -> Select[Any] | None:
+def _ranked(session: Session, q: str) -> Select[uuid.UUID, float] | None:
     """ids and ranks (lower is better) of the documents matching every word of ``q``."""
     if session.get_bind().dialect.name == "postgresql":
         query = func.plainto_tsquery("simple", q)
         vector: ColumnElement[Any] = literal_column("documents.search_vector")
         # ts_rank is a float4, which does not survive the trip to a cursor and back;
         # as a float8 it does.
-        rank = -cast(func.ts_rank(vector, query), Double())
+        rank: ColumnElement[float] = -cast(func.ts_rank(vector, query), Double())
         return select(Document.id.label("id"), rank.label("rank")).where(vector.op("@@")(query))
     words = re.findall(r"\w+", q)
     if not words:

@@ -19,9 +19,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import Table, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from service import context
@@ -83,34 +83,33 @@ def _write_pending(session: Session) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
-    # Causes first, so that their effects can name their seq.
-    for level in (
-        [p for p in pending if p.cause is None],
-        [p for p in pending if p.cause is not None],
-    ):
-        if not level:
-            continue
-        now = utcnow()
-        rows = [
-            {
-                "action": p.action,
-                "resource": p.resource,
-                "resource_id": p.resource_id,
-                "document_id": p.document_id,
-                "at": now,
-                "by": p.by,
-                "request_id": p.request_id,
-                "caused_by": p.cause.seq if p.cause is not None else None,
-                "before": p.before,
-                "after": p.after,
-            }
-            for p in level
-        ]
-        seqs = session.scalars(
-            insert(Change).returning(Change.seq, sort_by_parameter_order=True), rows
-        ).all()
-        for p, seq in zip(level, seqs, strict=True):
-            p.seq = seq
+    now = utcnow()
+    table = cast(Table, Change.__table__)
+
+    def row(p: Pending) -> dict[str, Any]:
+        return {
+            "action": p.action,
+            "resource": p.resource,
+            "resource_id": p.resource_id,
+            "document_id": p.document_id,
+            "at": now,
+            "by": p.by,
+            "request_id": p.request_id,
+            "caused_by": p.cause.seq if p.cause is not None else None,
+            "before": p.before,
+            "after": p.after,
+        }
+
+    # Causes first, one at a time, for the seq their effects name (there are few: a
+    # deletion that cascades, a restore that brings links back); then all the rest in
+    # one multi-row INSERT.
+    causes = {id(p.cause) for p in pending if p.cause is not None}
+    for p in pending:
+        if id(p) in causes:
+            p.seq = session.execute(insert(table).returning(table.c.seq), [row(p)]).scalar_one()
+    rest = [row(p) for p in pending if id(p) not in causes]
+    if rest:
+        session.execute(insert(table), rest)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -13,7 +13,7 @@ from service.db import insert_as_is, utcnow
 from service.errors import Conflict, DomainError, InvalidLink, NotFound
 from service.formats import native
 from service.models import Annotation, Change, Link
-from service.services import history, label_schema
+from service.services import history, label_schema, wire
 from service.services.pagination import Ordering, Page, paginate, strict_uuid
 
 ORDER_BY_ID = Ordering(columns=(Link.id,), attributes=("id",), parsers=(strict_uuid,))
@@ -208,7 +208,8 @@ def _reinsert(
     return link
 
 
-ROW_COLUMNS = (
+# Every attribute of the wire form; lists select them as wire columns (services.wire).
+WIRE_ATTRIBUTES = (
     Link.id,
     Link.document_id,
     Link.type,
@@ -223,8 +224,12 @@ ROW_COLUMNS = (
 
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
-    """Every link of a document, as rows, in id order."""
-    statement = select(*ROW_COLUMNS).where(Link.document_id == document_id).order_by(Link.id)
+    """Every link of a document, as wire rows, in id order."""
+    statement = (
+        select(*wire.columns(session, WIRE_ATTRIBUTES))
+        .where(Link.document_id == document_id)
+        .order_by(Link.id)
+    )
     return list(session.execute(statement).all())
 
 

@@ -99,8 +99,16 @@ def paginate(
     if cursor:
         after = ordering.parse(cursor)
         statement = statement.where(tuple_(*ordering.columns) > after)
-    result = session.execute(statement.order_by(*ordering.columns).limit(limit + 1))
-    found = list(result.all() if rows else result.scalars())
+    statement = statement.order_by(*ordering.columns).limit(limit + 1)
+    if rows:  # Core execution: no ORM layer for plain rows
+        found = list(session.connection().execute(statement).all())
+    else:
+        found = list(session.scalars(statement))
+    return page_of(found, limit, ordering)
+
+
+def page_of(found: list[T], limit: int, ordering: Ordering) -> Page[T]:
+    """A page from up to ``limit + 1`` rows in ``ordering``: one more means more follow."""
     if len(found) > limit:
         return Page(found[:limit], ordering.cursor_for(found[limit - 1]))
     return Page(found, None)

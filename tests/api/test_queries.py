@@ -390,3 +390,36 @@ def test_overlap_query_on_one_document_uses_an_index(session):
     )
     assert "ix_annotations_document" in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+# --- the hot lists render exactly what the presenters render --------------------------
+
+
+def test_list_and_bundle_items_equal_the_single_resource(client, session):
+    document = make_document(session, "Zoë met Putin 😀.")
+    odd = make_annotation(
+        session,
+        document,
+        "Zoë",
+        attributes={"note": "naïve “quote”", "nested": {"n": [1, 2.5, None]}},
+        confidence=0.1 + 0.2,
+    )
+    plain = make_annotation(session, document, "Putin")
+    link = make_link(session, "coreference", odd, plain)
+    # A timestamp whose fraction is zero is written without one.
+    table = Annotation.__table__
+    session.execute(
+        table.update()
+        .where(table.c.id == plain.id)
+        .values(created_at=datetime(2024, 10, 9, 8, 0, 0, tzinfo=UTC))
+    )
+    session.commit()
+    singles = {str(a.id): client.get(f"/v1/annotations/{a.id}").json for a in (odd, plain)}
+    assert singles[str(plain.id)]["created_at"] == "2024-10-09T08:00:00Z"
+    listed = client.get(f"/v1/documents/{document.id}/annotations").json["items"]
+    assert {item["id"]: item for item in listed} == singles
+    across = client.get(f"/v1/annotations?document_id={document.id}").json["items"]
+    assert {item["id"]: item for item in across} == singles
+    bundle = client.get(f"/v1/documents/{document.id}?include=annotations,links").json
+    assert {item["id"]: item for item in bundle["annotations"]} == singles
+    assert bundle["links"] == [client.get(f"/v1/links/{link.id}").json]

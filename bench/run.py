@@ -1,0 +1,443 @@
+"""The benchmark: ingest and read performance at ~10,000 and ~1,000,000 annotations, on
+SQLite and PostgreSQL, against yardsticks measured in the same run.
+
+    make bench                          # both sizes, both databases (about 15 minutes)
+    .venv/bin/python -m bench.run --sizes 10000 --databases sqlite   # a quick look
+
+For each database it
+1. loads a synthetic corpus shaped like the seed article through the batch endpoint
+   (gunicorn, 2 workers) and reports annotations/s, beside SQLAlchemy Core
+   ``executemany`` of the same rows into the same database;
+2. drives the served app with wrk from another process — the document bundle, one
+   document's 60 annotations, an overlap query, a full-text search — and reports
+   requests/s, p50 and p99, beside a hello-world Flask app on the same gunicorn
+   settings, plus the workers' memory before and after;
+3. grows the corpus to the next size and measures again.
+It prints one table at the end. PostgreSQL runs in a database of its own, dropped
+afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import MetaData, create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from bench.corpus import Document, corpus
+from service.db import make_engine
+from service.models import Annotation
+from service.models import Document as DocumentModel
+from tests.live import LiveServer, live_server
+
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+WORKERS = 2
+LOADERS = 4  # concurrent clients writing batches
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
+WRK_CONNECTIONS = 8
+ANNOTATIONS_PER_DOCUMENT = 60
+
+LUA = """
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local index = 0
+function init(args) index = math.random(#paths) end
+function request()
+  index = index % #paths + 1
+  return wrk.format("GET", paths[index])
+end
+"""
+
+
+@dataclass
+class Row:
+    database: str
+    size: str
+    measure: str
+    value: str
+    yardstick: str = ""
+    ratio: float | None = None
+    target: str = ""
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        print(
+            f"  {row.database:10} {row.size:>9}  {row.measure:32} {row.value:>24}  "
+            f"{row.yardstick:>24}  {'' if row.ratio is None else f'{row.ratio:.2f}x':>6}",
+            flush=True,
+        )
+
+    def table(self) -> str:
+        header = ("database", "annotations", "measure", "value", "yardstick", "ratio", "target")
+        lines = [header] + [
+            (
+                r.database,
+                r.size,
+                r.measure,
+                r.value,
+                r.yardstick,
+                "" if r.ratio is None else f"{r.ratio:.2f}x",
+                r.target,
+            )
+            for r in self.rows
+        ]
+        widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+        out = []
+        for number, line in enumerate(lines):
+            out.append(" | ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(line)))
+            if number == 0:
+                out.append("-+-".join("-" * w for w in widths))
+        return "\n".join(out)
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+class Database:
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        self.name = f"annotation_bench_{os.getpid()}"
+        if kind == "sqlite":
+            self.url = f"sqlite:///{workdir / 'bench.db'}"
+        else:
+            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
+            admin.dispose()
+            self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(False)
+
+    def drop(self) -> None:
+        if self.kind == "postgresql":
+            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            admin.dispose()
+
+
+# --- ingest ----------------------------------------------------------------------------
+
+
+def load(server: LiveServer, documents: list[Document]) -> tuple[list[str], float, int]:
+    """Create the documents, then send their batches from LOADERS clients; returns the
+    document ids, the seconds the batches took, and the annotations written."""
+    bodies = []
+    ids: list[str] = []
+    creator = server.client()
+    for document in documents:
+        created = creator.request(
+            "POST", "/v1/documents", {"text": document.text, "language": "en"}
+        )
+        assert created.status == 201, created.body
+        ids.append(created.body["id"])
+        bodies.append(
+            json.dumps({"annotations": document.annotations, "links": document.links}).encode()
+        )
+    work = list(zip(ids, bodies, strict=True))
+    lock = threading.Lock()
+
+    def loader() -> None:
+        client = server.client()
+        while True:
+            with lock:
+                if not work:
+                    return
+                document_id, body = work.pop()
+            client.connection.request(
+                "POST",
+                f"/v1/documents/{document_id}/annotations/batch",
+                body=body,
+                headers={"Content-Type": "application/json"},
+            )
+            response = client.connection.getresponse()
+            response.read()
+            if response.status != 201:
+                raise RuntimeError(f"batch failed: {response.status}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(LOADERS) as pool:
+        for future in [pool.submit(loader) for _ in range(LOADERS)]:
+            future.result()
+    seconds = time.perf_counter() - started
+    return ids, seconds, sum(len(d.annotations) for d in documents)
+
+
+def raw_executemany(url: str, documents: list[Document], document_ids: list[str]) -> float:
+    """annotations/s of Core executemany of the same rows, in one transaction, into a
+    copy of the annotations table in the same database."""
+    engine = make_engine(url)
+    metadata = MetaData()
+    DocumentModel.__table__.to_metadata(metadata)  # type: ignore[attr-defined]  (for the foreign key)
+    raw = Annotation.__table__.to_metadata(metadata, name="bench_raw_annotations")  # type: ignore[attr-defined]
+    for item in (*raw.indexes, *raw.constraints):
+        if item.name:
+            item.name = f"bench_{item.name}"
+    metadata.create_all(engine, tables=[raw])
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "document_id": uuid.UUID(document_id),
+            "type": a["type"],
+            "label": a["label"],
+            "start_offset": a["start"],
+            "end_offset": a["end"],
+            "text": document.text[a["start"] : a["end"]],
+            "attributes": a.get("attributes", {}),
+            "confidence": None,
+            "status": "accepted",
+            "created_by": "bench",
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for document, document_id in zip(documents, document_ids, strict=True)
+        for a in document.annotations
+    ]
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(insert(raw), rows)
+    seconds = time.perf_counter() - started
+    metadata.drop_all(engine, tables=[raw])
+    engine.dispose()
+    return len(rows) / seconds
+
+
+# --- reads -----------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def wrk(port: int, paths: list[str], workdir: Path) -> Load:
+    paths_file = workdir / "paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    script = workdir / "rotate.lua"
+    script.write_text(LUA)
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{WRK_CONNECTIONS}",
+            f"-d{WRK_SECONDS}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        env={**os.environ, "BENCH_PATHS": str(paths_file)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    errors = 0
+    for pattern in (
+        r"Non-2xx or 3xx responses: (\d+)",
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+    ):
+        match = re.search(pattern, output)
+        if match:
+            errors += sum(int(g) for g in match.groups())
+    return Load(rps, p50, p99, errors)
+
+
+def rss_mb(server: LiveServer) -> list[float]:
+    sizes = []
+    for pid in server.worker_pids():
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)  # type: ignore[union-attr]
+    return sorted(sizes)
+
+
+def read_paths(ids: list[str]) -> dict[str, list[str]]:
+    rng = random.Random(3)
+    sample = [rng.choice(ids) for _ in range(2000)]
+    return {
+        "document bundle": [f"/v1/documents/{d}?include=annotations,links" for d in sample],
+        "one document's 60 annotations": [
+            f"/v1/documents/{d}/annotations?limit=100" for d in sample
+        ],
+        "overlap query": [f"/v1/documents/{d}/annotations?overlaps=1000,1400" for d in sample],
+        "full-text search": [
+            f"/v1/documents?q=artillery%20{w}&limit=10"
+            for w in ("kim", "putin", "ukraine", "shells")
+        ],
+    }
+
+
+# --- the run ---------------------------------------------------------------------------
+
+READ_TARGETS = {"one document's 60 annotations": 0.45}
+
+
+def run_database(kind: str, sizes: list[int], report: Report, hello: LiveServer) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+    database = Database(kind, workdir)
+    documents = corpus(max(sizes) // ANNOTATIONS_PER_DOCUMENT + 1)
+    try:
+        with live_server(database.url, workdir, workers=WORKERS) as server:
+            loaded: list[str] = []
+            p50: dict[str, dict[int, float]] = {}
+            for size in sizes:
+                wanted = size // ANNOTATIONS_PER_DOCUMENT
+                batch = documents[len(loaded) : wanted]
+                print(
+                    f"{kind}: loading {len(batch)} documents ({len(batch) * 60} annotations)",
+                    flush=True,
+                )
+                ids, seconds, written = load(server, batch)
+                rate = written / seconds
+                raw = raw_executemany(database.url, batch, ids)
+                loaded += ids
+                label = f"{len(loaded) * ANNOTATIONS_PER_DOCUMENT:,}"
+                report.add(
+                    Row(
+                        kind,
+                        label,
+                        "batch ingest (annotations/s)",
+                        f"{rate:,.0f}",
+                        f"raw executemany {raw:,.0f}",
+                        rate / raw,
+                        ">= 0.25x raw",
+                    )
+                )
+                if kind == "postgresql":
+                    with create_engine(database.url).connect() as connection:
+                        connection.execute(text("ANALYZE"))
+                before = rss_mb(server)
+                for name, paths in read_paths(loaded).items():
+                    # The yardstick right before each measure: this machine is noisy.
+                    yardstick = wrk(hello.port, ["/hello"], workdir)
+                    result = wrk(server.port, paths, workdir)
+                    p50.setdefault(name, {})[size] = result.p50_ms
+                    target = READ_TARGETS.get(name)
+                    report.add(
+                        Row(
+                            kind,
+                            label,
+                            f"{name} (req/s)",
+                            f"{result.rps:,.0f}",
+                            f"hello-world {yardstick.rps:,.0f}",
+                            result.rps / yardstick.rps,
+                            f">= {target}x hello" if target else "",
+                        )
+                    )
+                    report.add(
+                        Row(
+                            kind,
+                            label,
+                            f"{name} p50 / p99 (ms)",
+                            f"{result.p50_ms:.2f} / {result.p99_ms:.2f}",
+                            f"hello {yardstick.p50_ms:.2f} / {yardstick.p99_ms:.2f}",
+                        )
+                    )
+                    if result.errors:
+                        report.add(Row(kind, label, f"{name} ERRORS", str(result.errors)))
+                after = rss_mb(server)
+                report.add(
+                    Row(
+                        kind,
+                        label,
+                        "worker RSS before / after (MB)",
+                        " ".join(f"{b:.0f}/{a:.0f}" for b, a in zip(before, after, strict=False)),
+                    )
+                )
+            if len(sizes) > 1:
+                small, large = min(sizes), max(sizes)
+                for name in ("document bundle", "overlap query"):
+                    ratio = p50[name][large] / p50[name][small]
+                    report.add(
+                        Row(
+                            kind,
+                            f"{large:,} vs {small:,}",
+                            f"{name} p50 growth",
+                            f"{p50[name][large]:.2f} vs {p50[name][small]:.2f} ms",
+                            "",
+                            ratio,
+                            "<= 1.5x",
+                        )
+                    )
+    finally:
+        database.drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def hello_server() -> Iterator[LiveServer]:
+    """The hello-world yardstick, on the same gunicorn settings, for the whole run."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-hello-"))
+    try:
+        with live_server(
+            f"sqlite:///{workdir / 'unused.db'}",
+            workdir,
+            workers=WORKERS,
+            app="bench.hello:app",
+            ready_path="/hello",
+            migrated=False,
+        ) as server:
+            yield server
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk (make bench installs it)")
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    report = Report()
+    with hello_server() as hello:
+        for kind in args.databases.split(","):
+            run_database(kind, sizes, report, hello)
+    print()
+    print(
+        f"gunicorn: {WORKERS} workers x 4 threads; wrk: 2 threads, {WRK_CONNECTIONS} "
+        f"connections, {WRK_SECONDS} s per endpoint; {LOADERS} loading clients; "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(report.table())
+
+
+if __name__ == "__main__":
+    main()
