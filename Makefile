@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := service.app
 
-.PHONY: install run migrate seed test lint format openapi clean
+.PHONY: install run migrate seed test lint format openapi bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ format: $(STAMP)
 # Regenerate the committed contract after changing the API.
 openapi: $(STAMP)
 	$(BIN)/flask openapi write openapi/openapi.json
+
+# Performance at ~10,000 and ~1,000,000 annotations on SQLite and PostgreSQL (about
+# 20 minutes); needs wrk (Debian's package) and PostgreSQL on 127.0.0.1:5432.
+bench: $(STAMP)
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
