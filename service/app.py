@@ -13,12 +13,12 @@ import flask
 import flask_swagger_ui
 from flask_cors import CORS
 from flask_smorest import Api
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from service import api as api_views
-from service import auth, logs, metrics
+from service import auth, logs, metrics, ui
 from service.api.common import PROBLEM_STATUSES, check_idempotency, problem_response_name
 from service.config import Settings
 from service.db import Database, make_engine
@@ -27,6 +27,7 @@ from service.errors import (
     Conflict,
     DomainError,
     PreconditionFailed,
+    RuleViolation,
     ServiceUnavailable,
     conflict_from_integrity_error,
     flatten_messages,
@@ -209,6 +210,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> flask.Flas
     api = StoreApi(app)
     api_views.register(api)
     _register_docs_assets(app)
+    app.register_blueprint(ui.bp)
     _register_error_handlers(app)
     app.before_request(logs.start_request)
     app.teardown_request(logs.end_request)
@@ -255,9 +257,14 @@ def _check_body() -> None:
     limit = flask.current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length and request.content_length > limit:
         raise RequestEntityTooLarge(f"the request body is larger than {limit} bytes")
-    if not request.is_json:
+    if request.is_json:
+        return
+    view = flask.current_app.view_functions.get(request.endpoint or "")
+    accepted: frozenset[str] = getattr(getattr(view, "view_class", None), "accepts", frozenset())
+    if request.mimetype not in accepted:
+        expected = ", ".join(sorted({"application/json", *accepted}))
         raise UnsupportedMediaType(
-            f"the request body must be application/json, not {request.mimetype or 'untyped'}"
+            f"the request body must be {expected}, not {request.mimetype or 'untyped'}"
         )
 
 
@@ -284,6 +291,16 @@ def _register_error_handlers(app: flask.Flask) -> None:
                 "meanwhile, say); read again and retry"
             )
         return problem_response(conflict.problem())
+
+    @app.errorhandler(DataError)
+    def _unstorable(error: DataError) -> flask.Response:
+        # The services refuse what they know the databases cannot hold; this is the
+        # backstop for anything else a database refuses to store.
+        log.warning("value refused by the database: %s", error.orig)
+        problem = RuleViolation(
+            f"the database cannot store a value of this request: {str(error.orig).splitlines()[0]}"
+        )
+        return problem_response(problem.problem())
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error: DBAPIError) -> flask.Response:

@@ -81,9 +81,9 @@ def _import(folder: Path, *, actor: str) -> None:
         state = "created" if report.document_created else "already stored"
         click.echo(
             f"{report.external_id}: document {report.document_id} {state}; "
-            f"annotations {report.annotations_created} created, "
-            f"{report.annotations_matched} already stored; "
-            f"links {report.links_created} created, {report.links_matched} already stored"
+            f"annotations {report.annotations.created} created, "
+            f"{report.annotations.matched} already stored; "
+            f"links {report.links.created} created, {report.links.matched} already stored"
         )
 
 

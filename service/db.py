@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -71,13 +72,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_COUNTER_BITS = 74  # rand_a (12 bits) and rand_b (62 bits) of a version 7 UUID
+_last = (0, 0)  # (milliseconds, counter) of the last id made in this process
+_last_lock = threading.Lock()
+
+
 def new_id() -> uuid.UUID:
     """A UUID version 7: time-ordered, so new rows land at the end of id-ordered lists
-    and indexes stay compact."""
-    millis = time.time_ns() // 1_000_000
-    value = (millis & (2**48 - 1)) << 80 | secrets.randbits(80)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
+    and indexes stay compact. Within one process ids always increase: in the same
+    millisecond the next one counts up from the last (RFC 9562, method 2), so id order
+    is creation order there."""
+    global _last
+    millis, counter = time.time_ns() // 1_000_000, secrets.randbits(_COUNTER_BITS)
+    with _last_lock:
+        last_millis, last_counter = _last
+        if millis <= last_millis:
+            millis, counter = last_millis, last_counter + 1
+            if counter >> _COUNTER_BITS:
+                millis, counter = millis + 1, 0
+        _last = (millis, counter)
+    value = (
+        (millis & (2**48 - 1)) << 80
+        | 0x7 << 76  # version 7
+        | (counter >> 62) << 64
+        | 0x2 << 62  # RFC 9562 variant
+        | (counter & (2**62 - 1))
+    )
     return uuid.UUID(int=value)
 
 

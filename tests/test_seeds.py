@@ -140,7 +140,7 @@ def test_seeding_twice_leaves_counts_unchanged(session, seeded):
     before = counts(session)
     (report,) = import_folder(session, SEEDS, actor="seed")
     assert counts(session) == before
-    assert report.annotations_created == report.links_created == 0
+    assert report.annotations.created == report.links.created == 0
     assert not report.document_created
 
 

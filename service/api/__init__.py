@@ -8,6 +8,7 @@ from service.api import (
     api_keys,
     changes,
     documents,
+    exchange,
     health,
     label_schema,
     links,
@@ -15,5 +16,6 @@ from service.api import (
 
 
 def register(api: Api) -> None:
-    for module in (documents, annotations, links, label_schema, changes, api_keys, health):
+    modules = (documents, annotations, links, exchange, label_schema, changes, api_keys, health)
+    for module in modules:
         api.register_blueprint(module.blp)

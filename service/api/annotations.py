@@ -6,6 +6,7 @@ from typing import Any
 import flask
 from flask.views import MethodView
 
+from service.api import exchange, units
 from service.api.common import (
     BODY_STATUSES,
     CREATED_HEADERS,
@@ -29,7 +30,8 @@ from service.api.common import (
     settings,
 )
 from service.db import get_session
-from service.formats import native
+from service.errors import BadRequest
+from service.formats import native, w3c
 from service.schemas.annotations import (
     AnnotationCreateSchema,
     AnnotationListArgsSchema,
@@ -70,39 +72,70 @@ class DocumentAnnotations(MethodView):
         Filtered by type, labels, status, creator and position (`overlaps`, `within`,
         `at`); ordered by (start, end, id), cursor-paginated."""
         session = get_session()
-        narrowed = annotation_filter(args, document_id=document_id)
+        unit = units.unit_of(args)
+        text = documents.get(session, document_id).text if unit != units.CODEPOINT else ""
+        narrowed = annotation_filter(
+            _positions_in_codepoints(args, text, unit), document_id=document_id
+        )
         result = annotations.query(
             session, narrowed, limit=page_limit(args), cursor=args.get("cursor")
         )
         if not result.items:  # an empty page, or no such document?
             documents.ensure_exists(session, document_id)
-        return page(result, native.annotation_from_wire)
+        response = page(
+            result,
+            native.annotation_from_wire,
+            lambda items: units.from_codepoints(items, text, unit),
+        )
+        return units.labelled(response, unit)
 
     @blp.doc(operationId="createAnnotation", parameters=[IDEMPOTENCY_KEY])
+    @blp.query(units.OffsetUnitArgsSchema)
     @blp.body(AnnotationCreateSchema)
     @blp.response(201, AnnotationSchema, headers=CREATED_HEADERS)
     @blp.problems(404, *BODY_STATUSES)
-    def post(self, fields: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
+    def post(
+        self, args: dict[str, Any], fields: dict[str, Any], document_id: uuid.UUID
+    ) -> flask.Response:
         """Annotate a span of a document
 
         The span must satisfy 0 <= start < end <= the document's length; `type` and
         `label` must be in the label schema; `text` is filled by the server, and if
         sent must equal the document's text at [start, end)."""
         session = get_session()
+        unit = units.unit_of(args)
         document = documents.get(session, document_id)
         annotation = annotations.create(
             session,
             document,
-            fields,
+            units.to_codepoints(document.text, unit, fields),
             actor=actor(),
             max_per_document=settings().max_annotations_per_document,
         )
-        return commit(
-            session,
-            resource(
-                native.annotation(annotation), status=201, location=annotation_url(annotation.id)
-            ),
-        )
+        body = native.annotation(annotation)
+        units.from_codepoints([body], document.text, unit)
+        created = resource(body, status=201, location=annotation_url(annotation.id))
+        return commit(session, units.labelled(created, unit))
+
+
+def _wants_w3c() -> bool:
+    best = flask.request.accept_mimetypes.best_match(["application/json", "application/ld+json"])
+    return best == "application/ld+json"
+
+
+def _positions_in_codepoints(args: dict[str, Any], text: str, unit: str) -> dict[str, Any]:
+    """The position filters of a query, from ``unit`` into code points."""
+    if unit == units.CODEPOINT:
+        return args
+    converted = dict(args)
+    for name in ("overlaps", "within"):
+        if args.get(name) is not None:
+            start, end = args[name]
+            span = units.to_codepoints(text, unit, {"start": start, "end": end})
+            converted[name] = (span["start"], span["end"])
+    if args.get("at") is not None:
+        converted["at"] = units.to_codepoints(text, unit, {"at": args["at"]}, ("at",))["at"]
+    return converted
 
 
 def annotation_filter(args: dict[str, Any], **fixed: Any) -> annotations.Filter:
@@ -131,39 +164,101 @@ class Annotations(MethodView):
         Filtered by document, type, labels, status, creator, position and `q` (text
         containing it, ignoring case); ordered by (document_id, start, end, id),
         cursor-paginated."""
+        session = get_session()
+        unit = units.unit_of(args)
+        positions = any(args.get(name) is not None for name in ("overlaps", "within", "at"))
+        if positions and unit != units.CODEPOINT:
+            if args.get("document_id") is None:
+                raise BadRequest(
+                    "positions in utf16 or utf8 differ from document to document: give "
+                    "document_id with overlaps, within or at",
+                    errors={"document_id": ["required with positions in this unit"]},
+                )
+            text = documents.get(session, args["document_id"]).text
+            args = _positions_in_codepoints(args, text, unit)
         result = annotations.query(
-            get_session(),
-            annotation_filter(args),
-            limit=page_limit(args),
-            cursor=args.get("cursor"),
+            session, annotation_filter(args), limit=page_limit(args), cursor=args.get("cursor")
         )
-        return page(result, native.annotation_from_wire)
+
+        def in_unit(items: list[dict[str, Any]]) -> None:
+            for document_id in {item["document_id"] for item in items}:
+                text = documents.get(session, uuid.UUID(document_id)).text
+                units.from_codepoints(
+                    [item for item in items if item["document_id"] == document_id], text, unit
+                )
+
+        return units.labelled(page(result, native.annotation_from_wire, in_unit), unit)
 
 
 @blp.route("/annotations/<uuid:annotation_id>")
 class Annotation(MethodView):
-    @blp.doc(operationId="getAnnotation", parameters=[IF_NONE_MATCH])
+    @blp.doc(
+        operationId="getAnnotation",
+        parameters=[IF_NONE_MATCH],
+        responses={
+            "200": {
+                "content": {
+                    w3c.MEDIA_TYPE: {"schema": {"type": "object"}},
+                },
+                "headers": {"Vary": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    @blp.query(units.OffsetUnitArgsSchema)
     @blp.response(200, AnnotationSchema, headers=ETAG_HEADER)
     @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
-    @blp.problems(404)
-    def get(self, annotation_id: uuid.UUID) -> flask.Response:
-        """Get an annotation"""
-        return resource(native.annotation(annotations.get(get_session(), annotation_id)))
+    @blp.problems(400, 404)
+    def get(self, args: dict[str, Any], annotation_id: uuid.UUID) -> flask.Response:
+        """Get an annotation
+
+        With `Accept: application/ld+json`, as a W3C Web Annotation (whose
+        TextPositionSelector counts code points, as the model says)."""
+        session = get_session()
+        annotation = annotations.get(session, annotation_id)
+        body = native.annotation(annotation)
+        if _wants_w3c():
+            text = documents.get(session, annotation.document_id).text
+            response = resource(
+                w3c.annotation(body, text, exchange.iri),
+                version=annotation.version,
+                variant="w3c",
+            )
+            response.content_type = w3c.MEDIA_TYPE
+        else:
+            unit = units.unit_of(args)
+            if unit != units.CODEPOINT:
+                units.from_codepoints(
+                    [body], documents.get(session, annotation.document_id).text, unit
+                )
+            response = units.labelled(resource(body), unit)
+        response.vary.add("Accept")
+        return response
 
     @blp.doc(operationId="updateAnnotation", parameters=[IF_MATCH])
+    @blp.query(units.OffsetUnitArgsSchema)
     @blp.body(AnnotationUpdateSchema)
     @blp.response(200, AnnotationSchema, headers=ETAG_HEADER)
     @blp.problems(404, 412, *BODY_STATUSES, 428)
-    def patch(self, changes: dict[str, Any], annotation_id: uuid.UUID) -> flask.Response:
+    def patch(
+        self, args: dict[str, Any], changes: dict[str, Any], annotation_id: uuid.UUID
+    ) -> flask.Response:
         """Update an annotation
 
         A new span or label is checked as on creation; a new type or label must still
         fit the links the annotation is an end of."""
         session = get_session()
+        unit = units.unit_of(args)
         annotation = annotations.get(session, annotation_id)
         check_if_match(annotation.version)
-        annotations.update(session, annotation, changes, actor=actor())
-        return commit(session, resource(native.annotation(annotation)))
+        text = (
+            documents.get(session, annotation.document_id).text if unit != units.CODEPOINT else ""
+        )
+        annotations.update(
+            session, annotation, units.to_codepoints(text, unit, changes), actor=actor()
+        )
+        body = native.annotation(annotation)
+        units.from_codepoints([body], text, unit)
+        return commit(session, units.labelled(resource(body), unit))
 
     @blp.doc(operationId="deleteAnnotation", parameters=[IF_MATCH])
     @blp.response(204)
@@ -223,9 +318,10 @@ class AnnotationBatch(MethodView):
             "content": {"application/json": {"schema": BatchWriteSchema}},
         },
     )
+    @blp.query(units.OffsetUnitArgsSchema)
     @blp.response(201, BatchWrittenSchema, headers={"Location": "Location"})
     @blp.problems(404, *BODY_STATUSES)
-    def post(self, document_id: uuid.UUID) -> flask.Response:
+    def post(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
         """Write many annotations and links at once
 
         All or nothing: every item is checked as a single create would be, and if any
@@ -235,11 +331,18 @@ class AnnotationBatch(MethodView):
         MAX_BATCH_ITEMS items (50,000 by default)."""
         body = json_body()
         session = get_session()
+        unit = units.unit_of(args)
         document = documents.get(session, document_id)
+        items = body.get("annotations", [])
+        if unit != units.CODEPOINT:
+            items = [
+                units.to_codepoints(document.text, unit, item) if isinstance(item, dict) else item
+                for item in items
+            ]
         written = batch.write(
             session,
             document,
-            body.get("annotations", []),
+            items,
             body.get("links", []),
             actor=actor(),
             max_items=settings().max_batch_items,
@@ -248,5 +351,8 @@ class AnnotationBatch(MethodView):
         location = flask.url_for(
             "annotations.DocumentAnnotations", document_id=document_id, _external=True
         )
-        body = {"annotations": written.annotations, "links": written.links}
-        return commit(session, json_response(body, 201, {"Location": location}))
+        # Copies: the history keeps the written items in code points.
+        body = {"annotations": [dict(a) for a in written.annotations], "links": written.links}
+        units.from_codepoints(body["annotations"], document.text, unit)
+        response = json_response(body, 201, {"Location": location})
+        return commit(session, units.labelled(response, unit))

@@ -42,7 +42,7 @@ T = TypeVar("T")
 JSON_MEDIA_TYPE = "application/json"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
+REPLAYED_HEADERS = ("Location", "ETag", "Content-Type", "Offset-Unit")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -112,10 +112,18 @@ def check_if_match(version: int) -> None:
 
 
 def resource(
-    body: dict[str, Any], *, status: int = 200, location: str | None = None
+    body: dict[str, Any],
+    *,
+    status: int = 200,
+    location: str | None = None,
+    version: int | None = None,
+    variant: str | None = None,
 ) -> flask.Response:
-    """One resource with its ETag; a GET whose If-None-Match matches gets a 304."""
-    tag = etag(body["version"])
+    """One resource with its ETag; a GET whose If-None-Match matches gets a 304.
+    Another representation of it (``variant``) has an ETag of its own."""
+    tag = etag(body["version"] if version is None else version)
+    if variant is not None:
+        tag = f'{tag[:-1]}-{variant}"'
     headers = {"ETag": tag}
     if location is not None:
         headers["Location"] = location
@@ -223,14 +231,22 @@ def page_limit(args: Mapping[str, Any]) -> int:
     return limit
 
 
-def page(result: Page[T], present: Callable[[T], Any]) -> flask.Response:
-    """A page of a list, with an RFC 8288 ``Link: <...>; rel="next"`` header."""
+def page(
+    result: Page[T],
+    present: Callable[[T], Any],
+    finish: Callable[[list[Any]], None] | None = None,
+) -> flask.Response:
+    """A page of a list, with an RFC 8288 ``Link: <...>; rel="next"`` header;
+    ``finish`` may adjust the presented items in place."""
     headers = {}
     if result.next_cursor is not None:
         query = {**flask.request.args.to_dict(), "cursor": result.next_cursor}
         next_url = f"{flask.request.base_url}?{urlencode(query)}"
         headers["Link"] = f'<{next_url}>; rel="next"'
-    return json_response(native.page(result.items, result.next_cursor, present), headers=headers)
+    body = native.page(result.items, result.next_cursor, present)
+    if finish is not None:
+        finish(body["items"])
+    return json_response(body, headers=headers)
 
 
 def history(resource: str, resource_id: Any, args: Mapping[str, Any]) -> flask.Response:

@@ -6,6 +6,7 @@ from typing import Any
 import flask
 from flask.views import MethodView
 
+from service.api import units
 from service.api.common import (
     BODY_STATUSES,
     CREATED_HEADERS,
@@ -114,16 +115,18 @@ class Document(MethodView):
         include = set(args.get("include") or ())
         if not include:
             return resource(body)
+        unit = units.unit_of(args)
         if "annotations" in include:
             body["annotations"] = [
                 native.annotation_from_wire(row)
                 for row in annotations.all_of_document(session, document_id)
             ]
+            units.from_codepoints(body["annotations"], body["text"], unit)
         if "links" in include:
             body["links"] = [
                 native.link_from_wire(row) for row in links.all_of_document(session, document_id)
             ]
-        return content_tagged(body)
+        return units.labelled(content_tagged(body), unit)
 
     @blp.doc(operationId="updateDocument", parameters=[IF_MATCH])
     @blp.body(DocumentUpdateSchema)
@@ -171,9 +174,10 @@ class DocumentHistory(MethodView):
 @blp.route("/<uuid:document_id>/entities")
 class DocumentEntities(MethodView):
     @blp.doc(operationId="listDocumentEntities")
+    @blp.query(units.OffsetUnitArgsSchema)
     @blp.response(200, EntityListSchema)
-    @blp.problems(404)
-    def get(self, document_id: uuid.UUID) -> flask.Response:
+    @blp.problems(400, 404)
+    def get(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
         """List a document's entities
 
         Entity mentions joined by `coreference` links (directly or through others) are
@@ -181,6 +185,8 @@ class DocumentEntities(MethodView):
         name of its longest proper-name mention, that mention's label, and its mentions
         in text order."""
         session = get_session()
-        documents.ensure_exists(session, document_id)
-        found = entities.of_document(session, document_id)
-        return json_response(native.page(found, None, native.entity))
+        unit = units.unit_of(args)
+        text = documents.get(session, document_id).text
+        body = native.page(entities.of_document(session, document_id), None, native.entity)
+        units.from_codepoints([m for e in body["items"] for m in e["mentions"]], text, unit)
+        return units.labelled(json_response(body), unit)

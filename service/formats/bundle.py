@@ -9,14 +9,28 @@ text once. Links name their ends by the annotations' ``ref``."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from service.formats.exchange import (
+    Exported,
+    FormatError,
+    IncomingAnnotation,
+    IncomingDocument,
+    IncomingLink,
+)
+
 FORMAT = "annotation-store/bundle@1"
 
+DOCUMENT_FIELDS = ("external_id", "title", "language", "source_url", "published_at")
+# Fields the server writes; an exported bundle carries them, an import ignores them.
+SERVER_FIELDS = frozenset(
+    {"id", "document_id", "text", "created_by", "created_at", "updated_at", "version"}
+)
 ANNOTATION_KEYS = frozenset(
     {
         "ref",
@@ -37,13 +51,7 @@ LINK_KEYS = frozenset({"type", "source", "target", "attributes"})
 DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})(?:\s+|\Z)")
 
 
-class BundleError(ValueError):
-    """A bundle item that cannot be loaded; ``where`` is a JSON pointer into the bundle."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.where = where
-        self.reason = reason
+BundleError = FormatError  # a bundle item that cannot be loaded
 
 
 @dataclass(frozen=True)
@@ -60,29 +68,6 @@ def read_corpus_text(raw: str) -> CorpusText:
         return CorpusText(raw, None)
     day = date.fromisoformat(match.group(1))
     return CorpusText(raw[match.end() :], datetime(day.year, day.month, day.day, tzinfo=UTC))
-
-
-@dataclass(frozen=True)
-class PlacedAnnotation:
-    ref: str | None
-    fields: dict[str, Any]  # type, label, start, end and the optional fields
-    where: str  # JSON pointer of the item, for messages
-
-
-@dataclass(frozen=True)
-class PlacedLink:
-    type: str
-    source: str
-    target: str
-    where: str
-    attributes: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Bundle:
-    document: dict[str, Any]
-    annotations: list[PlacedAnnotation]
-    links: list[PlacedLink]
 
 
 def _occurrences(haystack: str, needle: str) -> list[int]:
@@ -142,8 +127,9 @@ def place(text: str, item: Mapping[str, Any], where: str) -> tuple[int, int]:
     return start, start + len(quote)
 
 
-def parse(data: Any, text: str) -> Bundle:
-    """Check a bundle's shape and place its annotations in ``text``."""
+def parse(data: Any, text: str | None = None) -> IncomingDocument:
+    """Check a bundle's shape and place its annotations in ``text`` (by default the
+    bundle's own document text)."""
     if not isinstance(data, Mapping):
         raise BundleError("", "a bundle is a JSON object")
     if data.get("format") != FORMAT:
@@ -154,9 +140,13 @@ def parse(data: Any, text: str) -> Bundle:
     document = data.get("document") or {}
     if not isinstance(document, Mapping):
         raise BundleError("/document", "must be an object")
-    annotations = _placed_annotations(_list(data, "annotations"), text)
-    refs = {a.ref for a in annotations if a.ref is not None}
-    links = []
+    if text is None:
+        text = document.get("text")
+        if not isinstance(text, str) or not text:
+            raise BundleError("/document/text", "a bundle without a corpus file carries its text")
+    incoming = IncomingDocument(where="", text=text, fields=_document_fields(document))
+    incoming.annotations = _annotations(_list(data, "annotations"), text)
+    refs = {a.ref for a in incoming.annotations}
     for index, item in enumerate(_list(data, "links")):
         where = f"/links/{index}"
         _check_keys(item, LINK_KEYS, where)
@@ -167,8 +157,8 @@ def parse(data: Any, text: str) -> Bundle:
                 )
         if not isinstance(item.get("type"), str):
             raise BundleError(f"{where}/type", "must be a link type")
-        links.append(
-            PlacedLink(
+        incoming.links.append(
+            IncomingLink(
                 type=item["type"],
                 source=item["source"],
                 target=item["target"],
@@ -176,7 +166,19 @@ def parse(data: Any, text: str) -> Bundle:
                 attributes=dict(item.get("attributes") or {}),
             )
         )
-    return Bundle(dict(document), annotations, links)
+    return incoming
+
+
+def _document_fields(document: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {name: document[name] for name in DOCUMENT_FIELDS if document.get(name) is not None}
+    if document.get("metadata"):
+        fields["meta"] = dict(document["metadata"])
+    if isinstance(fields.get("published_at"), str):
+        try:
+            fields["published_at"] = datetime.fromisoformat(fields["published_at"])
+        except ValueError:
+            raise BundleError("/document/published_at", "is not an RFC 3339 time") from None
+    return fields
 
 
 def _list(data: Mapping[str, Any], member: str) -> Sequence[Any]:
@@ -189,13 +191,13 @@ def _list(data: Mapping[str, Any], member: str) -> Sequence[Any]:
 def _check_keys(item: Any, allowed: frozenset[str], where: str) -> None:
     if not isinstance(item, Mapping):
         raise BundleError(where, "must be an object")
-    unknown = set(item) - allowed
+    unknown = set(item) - allowed - SERVER_FIELDS
     if unknown:
         raise BundleError(where, f"unknown members {sorted(unknown)}")
 
 
-def _placed_annotations(items: Sequence[Any], text: str) -> list[PlacedAnnotation]:
-    placed: list[PlacedAnnotation] = []
+def _annotations(items: Sequence[Any], text: str) -> list[IncomingAnnotation]:
+    placed: list[IncomingAnnotation] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
         where = f"/annotations/{index}"
@@ -210,10 +212,63 @@ def _placed_annotations(items: Sequence[Any], text: str) -> list[PlacedAnnotatio
             if not isinstance(item.get(required), str):
                 raise BundleError(where, f"{required} must be a string")
         start, end = place(text, item, where)
-        fields = {
-            name: item[name]
-            for name in ("type", "label", "attributes", "confidence", "status")
-            if name in item
-        }
-        placed.append(PlacedAnnotation(ref, {**fields, "start": start, "end": end}, where))
+        placed.append(
+            IncomingAnnotation(
+                ref=ref if ref is not None else f"#{index}",
+                type=item["type"],
+                label=item["label"],
+                where=where,
+                start=start,
+                end=end,
+                attributes=dict(item.get("attributes") or {}),
+                status=item.get("status"),
+                confidence=item.get("confidence"),
+            )
+        )
     return placed
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def bundle(exported: Exported) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "document": exported.document,
+        "annotations": [{**a, "ref": a["id"]} for a in exported.annotations],
+        "links": [
+            {
+                **{k: v for k, v in link.items() if k not in ("source_id", "target_id")},
+                "source": link["source_id"],
+                "target": link["target_id"],
+            }
+            for link in exported.links
+        ],
+    }
+
+
+def jsonl(exports: Iterator[Exported]) -> Iterator[str]:
+    for exported in exports:
+        yield json.dumps(bundle(exported), ensure_ascii=False) + "\n"
+
+
+def parse_jsonl(text: str) -> list[IncomingDocument]:
+    documents = []
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            raise BundleError(f"line {number}", "is not JSON") from None
+        try:
+            incoming = parse(data)
+        except FormatError as error:
+            raise BundleError(f"line {number}{error.where}", error.reason) from None
+        incoming.where = f"line {number}"
+        for span in incoming.annotations:
+            span.where = f"line {number}{span.where}"
+        for link in incoming.links:
+            link.where = f"line {number}{link.where}"
+        documents.append(incoming)
+    return documents

@@ -146,7 +146,19 @@ def _span(description: str) -> SpanParameter:
     )
 
 
-class AnnotationListArgsSchema(PageArgsSchema):
+class OffsetUnitArgsSchema(ma.Schema):
+    offset_unit = fields.String(
+        validate=validate.OneOf(("codepoint", "utf16", "utf8")),
+        metadata=described(
+            "Unit of every offset in the request and the response: Unicode code points "
+            "(default), UTF-16 code units (JavaScript's string indexes) or UTF-8 bytes. "
+            "The response names it in an Offset-Unit header",
+            example="utf16",
+        ),
+    )
+
+
+class AnnotationListArgsSchema(PageArgsSchema, OffsetUnitArgsSchema):
     type = fields.String(metadata=described("Only annotations of this type", example="quote"))
     label = DelimitedList(
         fields.String(),

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
-from service.schemas.annotations import AnnotationSchema
+from service.schemas.annotations import AnnotationSchema, OffsetUnitArgsSchema
 from service.schemas.common import NEXT_CURSOR, PageArgsSchema, RequestSchema, described
 from service.schemas.links import LinkSchema
 
@@ -100,7 +100,7 @@ class DocumentWithRelationsSchema(DocumentSchema):
     )
 
 
-class DocumentGetArgsSchema(ma.Schema):
+class DocumentGetArgsSchema(OffsetUnitArgsSchema):
     include = DelimitedList(
         fields.String(validate=validate.OneOf(("annotations", "links"))),
         metadata=described(

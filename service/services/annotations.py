@@ -33,6 +33,7 @@ from service.errors import (
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.services import history, label_schema, links, wire
+from service.services.checks import refuse_nul
 from service.services.pagination import (
     Ordering,
     Page,
@@ -185,6 +186,7 @@ def create(
     max_per_document: int | None = None,
 ) -> Annotation:
     _check_label(label_schema.current_rules(session), fields["type"], fields["label"])
+    refuse_nul(fields.get("attributes"), "attributes")
     check_room(session, document, 1, max_per_document)
     text = span_text(document, fields["start"], fields["end"], fields.get("text"))
     now = utcnow()
@@ -211,6 +213,7 @@ def create(
 def update(
     session: Session, annotation: Annotation, changes: Mapping[str, Any], *, actor: str
 ) -> Annotation:
+    refuse_nul(changes.get("attributes"), "attributes")
     new = {name: changes.get(name, getattr(annotation, name)) for name in EDITABLE_FIELDS}
     if new["attributes"] is None:
         new["attributes"] = {}

@@ -23,6 +23,7 @@ from service.models import Annotation, Document, Link
 from service.schemas.common import READ_ONLY_FIELDS
 from service.services import annotations as annotations_service
 from service.services import history, label_schema
+from service.services.checks import holds_nul
 
 STATUSES = frozenset({"proposed", "accepted", "rejected"})
 ANNOTATION_FIELDS = frozenset(
@@ -187,6 +188,8 @@ def _annotation_row(
     attributes = item.get("attributes")
     if attributes is not None and not isinstance(attributes, Mapping):
         errors.add(f"{path}.attributes", "Not a valid mapping type.")
+    elif holds_nul(attributes):
+        errors.add(f"{path}.attributes", "must not contain U+0000")
     confidence = item.get("confidence")
     if confidence is not None and (
         isinstance(confidence, bool)
@@ -265,6 +268,8 @@ def _link_rows(
         attributes = item.get("attributes")
         if attributes is not None and not isinstance(attributes, Mapping):
             errors.add(f"{path}.attributes", "Not a valid mapping type.")
+        elif holds_nul(attributes):
+            errors.add(f"{path}.attributes", "must not contain U+0000")
         if errors.count > failed or rule is None or source is None or target is None:
             continue
         assert isinstance(link_type, str)

@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.errors import DomainError
 from service.formats import bundle as bundle_format
-from service.models import Annotation, Document, Link
-from service.services import annotations, documents, links
+from service.formats.exchange import IncomingDocument
+from service.services import documents, imports
+from service.services.imports import DocumentReport
 
 MANIFEST = "manifest.json"
 MANIFEST_KEYS = frozenset(
@@ -38,17 +37,6 @@ class Entry:
     external_id: str
     fields: dict[str, Any] = field(default_factory=dict)  # title, language, ...
     bundle: Path | None = None
-
-
-@dataclass
-class DocumentReport:
-    external_id: str
-    document_id: str = ""
-    document_created: bool = False
-    annotations_created: int = 0
-    annotations_matched: int = 0
-    links_created: int = 0
-    links_matched: int = 0
 
 
 def entries(folder: Path) -> list[Entry]:
@@ -113,100 +101,38 @@ def import_entry(session: Session, entry: Entry, *, actor: str) -> DocumentRepor
         raise CorpusError(entry.file, "", f"is not UTF-8 text: {error}") from None
     if not corpus.text:
         raise CorpusError(entry.file, "", "holds no text")
-    bundle = None
+    incoming = IncomingDocument(where=str(entry.file), text=corpus.text)
     if entry.bundle is not None:
         try:
-            bundle = bundle_format.parse(
+            incoming = bundle_format.parse(
                 json.loads(entry.bundle.read_text(encoding="utf-8")), corpus.text
             )
         except json.JSONDecodeError as error:
             raise CorpusError(entry.bundle, "", f"not valid JSON: {error}") from None
         except bundle_format.BundleError as error:
             raise CorpusError(entry.bundle, error.where, error.reason) from None
-        named = bundle.document.get("external_id")
+        named = incoming.fields.get("external_id")
         if named is not None and named != entry.external_id:
             raise CorpusError(
                 entry.bundle, "/document/external_id", f"{named!r} is not {entry.external_id!r}"
             )
-
-    report = DocumentReport(entry.external_id)
-    document = documents.find_by_external_id(session, entry.external_id)
-    if document is None:
-        document = documents.create(
-            session,
-            {
-                "text": corpus.text,
-                "external_id": entry.external_id,
-                "published_at": corpus.published_at,
-                **entry.fields,
-            },
-            actor=actor,
-        )
-        report.document_created = True
-    elif document.text != corpus.text:
+    incoming.fields = {
+        **incoming.fields,
+        "external_id": entry.external_id,
+        "published_at": corpus.published_at,
+        **entry.fields,
+    }
+    stored = documents.find_by_external_id(session, entry.external_id)
+    if stored is not None and stored.text != corpus.text:
         raise CorpusError(
             entry.file,
             "",
-            f"document {document.id} already has external_id {entry.external_id!r} "
+            f"document {stored.id} already has external_id {entry.external_id!r} "
             "with a different text",
         )
-    report.document_id = str(document.id)
-    if bundle is not None:
-        assert entry.bundle is not None
-        _import_layer(session, document, bundle, entry.bundle, actor, report)
+    try:
+        (report,) = imports.apply(session, [incoming], actor=actor)
+    except imports.ImportRefused as refused:
+        where, messages = next(iter((refused.errors or {"": [refused.detail]}).items()))
+        raise CorpusError(entry.bundle or entry.file, where, messages[0]) from None
     return report
-
-
-def _import_layer(
-    session: Session,
-    document: Document,
-    bundle: bundle_format.Bundle,
-    path: Path,
-    actor: str,
-    report: DocumentReport,
-) -> None:
-    stored = {
-        (a.type, a.label, a.start, a.end): a
-        for a in session.scalars(select(Annotation).where(Annotation.document_id == document.id))
-    }
-    ids_by_ref = {}
-    for item in bundle.annotations:
-        fields = item.fields
-        key = (fields["type"], fields["label"], fields["start"], fields["end"])
-        annotation = stored.get(key)
-        if annotation is None:
-            try:
-                annotation = annotations.create(session, document, fields, actor=actor)
-            except DomainError as error:
-                raise CorpusError(path, item.where, error.detail) from None
-            stored[key] = annotation
-            report.annotations_created += 1
-        else:
-            report.annotations_matched += 1
-        if item.ref is not None:
-            ids_by_ref[item.ref] = annotation.id
-
-    for link in bundle.links:
-        source, target = ids_by_ref[link.source], ids_by_ref[link.target]
-        existing = session.scalars(
-            select(Link.id).where(
-                Link.type == link.type, Link.source_id == source, Link.target_id == target
-            )
-        ).first()
-        if existing is not None:
-            report.links_matched += 1
-            continue
-        try:
-            links.create(
-                session,
-                {
-                    "type": link.type,
-                    "source_id": source,
-                    "target_id": target,
-                    "attributes": link.attributes,
-                },
-                actor=actor,
-            )
-        except DomainError as error:
-            raise CorpusError(path, link.where, error.detail) from None
-        report.links_created += 1

@@ -27,6 +27,7 @@ from service.errors import Conflict, NotFound, ReadOnlyField, RuleViolation
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.services import history
+from service.services.checks import refuse_nul
 from service.services.pagination import Ordering, Page, paginate, strict_float, strict_uuid
 
 # The fields a PATCH may change; the text changes only through a revision.
@@ -76,6 +77,8 @@ def create(
             f"the text has {len(text)} code points; this store takes at most {max_length}",
             errors={"text": [f"longer than {max_length} code points"]},
         )
+    for name in ("text", *METADATA_FIELDS):
+        refuse_nul(fields.get(name), "metadata" if name == "meta" else name)
     _ensure_external_id_free(session, fields.get("external_id"))
     now = utcnow()
     document = Document(
@@ -95,6 +98,8 @@ def create(
 def update(
     session: Session, document: Document, changes: Mapping[str, Any], *, actor: str
 ) -> Document:
+    for name in METADATA_FIELDS:
+        refuse_nul(changes.get(name), "metadata" if name == "meta" else name)
     if "text" in changes and changes["text"] != document.text:
         raise ReadOnlyField(
             "PATCH changes a document's metadata only; its text cannot be changed this way",

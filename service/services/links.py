@@ -14,6 +14,7 @@ from service.errors import Conflict, DomainError, InvalidLink, NotFound
 from service.formats import native
 from service.models import Annotation, Change, Link
 from service.services import history, label_schema, wire
+from service.services.checks import refuse_nul
 from service.services.pagination import Ordering, Page, paginate, strict_uuid
 
 ORDER_BY_ID = Ordering(columns=(Link.id,), attributes=("id",), parsers=(strict_uuid,))
@@ -104,6 +105,7 @@ def _ensure_unique(
 
 
 def create(session: Session, fields: Mapping[str, Any], *, actor: str) -> Link:
+    refuse_nul(fields.get("attributes"), "attributes")
     source = _checked_ends(session, fields["type"], fields["source_id"], fields["target_id"])
     now = utcnow()
     link = Link(
@@ -123,6 +125,7 @@ def create(session: Session, fields: Mapping[str, Any], *, actor: str) -> Link:
 
 
 def update(session: Session, link: Link, changes: Mapping[str, Any], *, actor: str) -> Link:
+    refuse_nul(changes.get("attributes"), "attributes")
     new_type = changes.get("type", link.type)
     new_source = changes.get("source_id", link.source_id)
     new_target = changes.get("target_id", link.target_id)

@@ -69,3 +69,30 @@ def test_unexpected_error_is_500_problem_without_internals(client, monkeypatch):
     assert response.status_code == 500
     assert response.content_type == "application/problem+json"
     assert "secret" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        pytest.param("/v1/documents", {"text": "a\x00b"}, "text", id="document-text"),
+        pytest.param(
+            "/v1/documents", {"text": "ab", "metadata": {"k": ["\x00"]}}, "metadata", id="metadata"
+        ),
+    ],
+)
+def test_nul_characters_are_refused_on_every_database(client, url, body, field):
+    response = client.post(url, json=body)
+    assert response.status_code == 422
+    assert "U+0000" in response.json["errors"][field][0]
+
+
+def test_nul_in_annotation_attributes_is_refused(client, session):
+    document = make_document(session, "Putin")
+    session.commit()
+    span = {"type": "entity", "label": "PERSON", "start": 0, "end": 5, "attributes": {"\x00": 1}}
+    single = client.post(f"/v1/documents/{document.id}/annotations", json=span)
+    assert single.status_code == 422
+    many = client.post(
+        f"/v1/documents/{document.id}/annotations/batch", json={"annotations": [span]}
+    )
+    assert many.json["errors"]["annotations.0.attributes"] == ["must not contain U+0000"]

@@ -84,7 +84,7 @@ def test_parse_places_annotations_and_resolves_link_refs():
         ),
         TEXT,
     )
-    assert [a.fields["start"] for a in parsed.annotations] == [26, 15]
+    assert [a.start for a in parsed.annotations] == [26, 15]
     assert parsed.links[0].source == "q"
 
 

@@ -62,8 +62,8 @@ def test_a_folder_without_manifest_loads_every_text_and_its_bundle(session, corp
     before = counts(session)
     reports = import_folder(session, corpus, actor="tester")
     assert [r.external_id for r in reports] == ["a.txt", "b.txt"]
-    assert reports[0].annotations_created == 3
-    assert reports[0].links_created == 2
+    assert reports[0].annotations.created == 3
+    assert reports[0].links.created == 2
     document = session.get(Document, __import__("uuid").UUID(reports[0].document_id))
     assert document.text == TEXT
     assert document.published_at.isoformat() == "2024-01-02T00:00:00+00:00"
@@ -79,8 +79,8 @@ def test_importing_twice_changes_nothing(session, corpus):
     after_first = counts(session)
     reports = import_folder(session, corpus, actor="tester")
     assert counts(session) == after_first
-    assert reports[0].annotations_matched == 3
-    assert reports[0].links_matched == 2
+    assert reports[0].annotations.matched == 3
+    assert reports[0].links.matched == 2
     assert not reports[0].document_created
 
 
@@ -105,7 +105,7 @@ def test_manifest_names_metadata(session, corpus):
     document = session.scalars(select(Document).where(Document.external_id == "B")).one()
     assert (document.title, document.language) == ("Bee", "en")
     assert document.meta == {"source": {"publisher": "unknown"}}
-    assert report.annotations_created == 0
+    assert report.annotations.created == 0
 
 
 def test_text_that_does_not_occur_fails_naming_file_item_and_reason(session, corpus):
@@ -121,7 +121,7 @@ def test_text_that_does_not_occur_fails_naming_file_item_and_reason(session, cor
 def test_a_label_outside_the_schema_fails_naming_the_item(session, corpus):
     write_bundle(corpus, "a", [{"type": "entity", "label": "VILLAIN", "text": "met"}])
     with pytest.raises(
-        CorpusError, match=r"a\.bundle\.json: /annotations/0: 'VILLAIN' is not a label"
+        CorpusError, match=r"a\.bundle\.json: /annotations/0: label: 'VILLAIN' is not a label"
     ):
         import_folder(session, corpus, actor="tester")
 
@@ -143,7 +143,7 @@ def test_a_link_against_the_schema_fails_naming_the_link(session, corpus):
         [{"type": "speaker", "source": "k", "target": "p"}],
     )
     with pytest.raises(
-        CorpusError, match=r"/links/0: the source of a 'speaker' link must be of type 'quote'"
+        CorpusError, match=r"/links/0: source_id: must be of type 'quote', not 'entity'"
     ):
         import_folder(session, corpus, actor="tester")
 

@@ -1,0 +1,83 @@
+"""What every format exports from and imports into.
+
+Exports start from a document's wire form (formats.native) with its annotations and
+links. Imports end as IncomingDocuments: spans by offsets and/or by quote (exact,
+prefix, suffix), links by the refs of the annotations they join, each item with a
+``where`` that points at its place in the input (a JSON pointer, or a file and line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+QUOTE_CONTEXT = 32  # code points of prefix and suffix kept with an exact quote
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One document as it leaves the store: wire forms, annotations in span order."""
+
+    document: dict[str, Any]  # including "text"
+    annotations: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+
+
+@dataclass
+class IncomingAnnotation:
+    ref: str
+    type: str | None
+    label: str | None
+    where: str
+    start: int | None = None  # code points
+    end: int | None = None
+    exact: str | None = None  # the quoted text, to re-locate the span if the text differs
+    prefix: str | None = None
+    suffix: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    status: str | None = None
+    confidence: float | None = None
+
+
+@dataclass
+class IncomingLink:
+    type: str | None
+    source: str  # refs of IncomingAnnotations
+    target: str
+    where: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IncomingDocument:
+    where: str
+    text: str | None = None  # None: the format does not carry it (W3C)
+    fields: dict[str, Any] = field(default_factory=dict)  # external_id, title, ...
+    annotations: list[IncomingAnnotation] = field(default_factory=list)
+    links: list[IncomingLink] = field(default_factory=list)
+
+
+class FormatError(ValueError):
+    """Input that is not the format it claims to be; ``where`` points at the place."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.where = where
+        self.reason = reason
+
+
+def quote(text: str, start: int, end: int) -> tuple[str, str, str]:
+    """The exact text of a span with some context on each side (TextQuoteSelector)."""
+    return (
+        text[start:end],
+        text[max(0, start - QUOTE_CONTEXT) : start],
+        text[end : end + QUOTE_CONTEXT],
+    )
+
+
+def extras(annotation: dict[str, Any]) -> dict[str, Any]:
+    """What a format without room for them must still carry of an annotation."""
+    return {
+        "attributes": annotation["attributes"],
+        "status": annotation["status"],
+        "confidence": annotation["confidence"],
+    }

@@ -1,0 +1,295 @@
+"""Imports: documents with their annotations and links, from any format (parsed by
+service.formats into IncomingDocuments), checked by the rules of the API and written
+through the batch writer.
+
+A document is matched by external_id, else by identical text, else created. When its
+stored text differs from the text the annotations were made on (or the format carries
+no text, as W3C), each span is re-located by its quote: the occurrence of the exact
+text whose surroundings best match the quote's prefix and suffix. A span that cannot
+be placed is reported as not located, never dropped silently; links to it too.
+Annotations and links already stored are matched, not repeated, so importing twice
+changes nothing. Everything happens in the caller's transaction: one refused item
+refuses the import, and the 422 names every refused item by its place in the input."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.errors import DomainError, NotFound, RuleViolation
+from service.formats.exchange import IncomingAnnotation, IncomingDocument, quote
+from service.models import Annotation, Document, Link
+from service.services import batch, documents, label_schema
+
+DOCUMENT_FIELDS = ("external_id", "title", "language", "source_url", "published_at", "meta")
+
+
+class ImportRefused(RuleViolation):
+    slug = "import-refused"
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    matched: int = 0
+    not_located: int = 0
+
+
+@dataclass
+class DocumentReport:
+    where: str
+    document_id: str = ""
+    external_id: str | None = None
+    document_created: bool = False
+    annotations: Counts = field(default_factory=Counts)
+    links: Counts = field(default_factory=Counts)
+    not_located: list[str] = field(default_factory=list)  # where each unplaced item was
+
+
+def apply(
+    session: Session,
+    incoming: list[IncomingDocument],
+    *,
+    actor: str,
+    target: Document | None = None,
+    max_length: int | None = None,
+    max_per_document: int | None = None,
+) -> list[DocumentReport]:
+    """Import documents; ``target`` is the stored document a text-less format names."""
+    reports, errors = [], {}
+    for document in incoming:
+        try:
+            reports.append(
+                _apply_one(session, document, actor, target, max_length, max_per_document)
+            )
+        except ImportRefused as refused:
+            errors.update(refused.errors or {})
+        except DomainError as error:
+            errors.setdefault(document.where or "/", []).append(error.detail)
+    if errors:
+        raise ImportRefused(
+            f"{sum(len(m) for m in errors.values())} problems in the import; nothing was written",
+            errors=errors,
+        )
+    return reports
+
+
+def _apply_one(
+    session: Session,
+    incoming: IncomingDocument,
+    actor: str,
+    target: Document | None,
+    max_length: int | None,
+    max_per_document: int | None,
+) -> DocumentReport:
+    report = DocumentReport(incoming.where)
+    document = target or _find(session, incoming)
+    if document is None:
+        if incoming.text is None:
+            raise RuleViolation("the input carries no text: name the document it annotates")
+        fields = {k: v for k, v in incoming.fields.items() if k in DOCUMENT_FIELDS}
+        document = documents.create(
+            session, {"text": incoming.text, **fields}, actor=actor, max_length=max_length
+        )
+        report.document_created = True
+    report.document_id, report.external_id = str(document.id), document.external_id
+    same_text = incoming.text is not None and incoming.text == document.text
+
+    stored: dict[tuple[Any, Any, int, int], uuid.UUID] = {
+        (a.type, a.label, a.start, a.end): a.id
+        for a in session.scalars(select(Annotation).where(Annotation.document_id == document.id))
+    }
+    new_items: list[dict[str, Any]] = []
+    item_where: list[str] = []
+    ids_by_ref: dict[str, str] = {}  # stored annotations, by the input's refs
+    refs_new: set[str] = set()
+    for annotation in incoming.annotations:
+        span = _place(annotation, incoming.text, document.text, same_text)
+        if span is None:
+            report.annotations.not_located += 1
+            report.not_located.append(annotation.where)
+            continue
+        start, end = span
+        existing = stored.get((annotation.type, annotation.label, start, end))
+        if existing is not None:
+            report.annotations.matched += 1
+            ids_by_ref[annotation.ref] = str(existing)
+            continue
+        item: dict[str, Any] = {
+            "type": annotation.type,
+            "label": annotation.label,
+            "start": start,
+            "end": end,
+            "attributes": annotation.attributes,
+            "ref": annotation.ref,
+        }
+        if annotation.status is not None:
+            item["status"] = annotation.status
+        if annotation.confidence is not None:
+            item["confidence"] = annotation.confidence
+        new_items.append(item)
+        item_where.append(annotation.where)
+        refs_new.add(annotation.ref)
+
+    rules = label_schema.current_rules(session)
+    stored_links = {
+        (t, s, g)
+        for t, s, g in session.execute(
+            select(Link.type, Link.source_id, Link.target_id).where(Link.document_id == document.id)
+        )
+    }
+    link_items: list[dict[str, Any]] = []
+    link_where: list[str] = []
+    seen: set[tuple[Any, str, str]] = set()
+    for link in incoming.links:
+        ends = {}
+        for side, ref in (("source", link.source), ("target", link.target)):
+            if ref in refs_new:
+                ends[side] = ("ref", ref)
+            elif ref in ids_by_ref:
+                ends[side] = ("id", ids_by_ref[ref])
+        if len(ends) < 2:
+            report.links.not_located += 1
+            report.not_located.append(link.where)
+            continue
+        key = (link.type, ends["source"][1], ends["target"][1])
+        rule = rules.link_types.get(link.type or "")
+        reverse = (link.type, ends["target"][1], ends["source"][1])
+        if key in seen or (rule is not None and rule.symmetric and reverse in seen):
+            report.links.matched += 1
+            continue
+        seen.add(key)
+        if ends["source"][0] == ends["target"][0] == "id":
+            stored_key = (link.type, uuid.UUID(key[1]), uuid.UUID(key[2]))
+            stored_reverse = (link.type, stored_key[2], stored_key[1])
+            if stored_key in stored_links or (
+                rule is not None and rule.symmetric and stored_reverse in stored_links
+            ):
+                report.links.matched += 1
+                continue
+        item = {"type": link.type, "attributes": link.attributes}
+        for side, (kind, value) in ends.items():
+            item[f"{side}_{kind}"] = value
+        link_items.append(item)
+        link_where.append(link.where)
+
+    try:
+        written = batch.write(
+            session,
+            document,
+            new_items,
+            link_items,
+            actor=actor,
+            max_items=len(new_items) + len(link_items) + 1,
+            max_per_document=max_per_document,
+        )
+    except batch.BatchRefused as refused:
+        raise ImportRefused(
+            refused.detail, errors=_placed_errors(refused.errors or {}, item_where, link_where)
+        ) from None
+    report.annotations.created += len(written.annotations)
+    report.links.created += len(written.links)
+    return report
+
+
+def _placed_errors(
+    errors: dict[str, list[str]], item_where: list[str], link_where: list[str]
+) -> dict[str, list[str]]:
+    """Batch errors ("annotations.3.label") at the input's places ("/denotations/7")."""
+    placed: dict[str, list[str]] = {}
+    for path, messages in errors.items():
+        collection, _, rest = path.partition(".")
+        index, _, member = rest.partition(".")
+        if index.isdigit():
+            wheres = item_where if collection == "annotations" else link_where
+            where = wheres[int(index)]
+            prefix = f"{member}: " if member and member not in ("ref",) else ""
+            placed.setdefault(where, []).extend(prefix + message for message in messages)
+        else:
+            placed.setdefault(path, []).extend(messages)
+    return placed
+
+
+def _find(session: Session, incoming: IncomingDocument) -> Document | None:
+    external_id = incoming.fields.get("external_id")
+    if external_id is not None:
+        found = documents.find_by_external_id(session, external_id)
+        if found is not None:
+            return found
+    if incoming.text:
+        return session.scalars(
+            select(Document)
+            .where(Document.length == len(incoming.text), Document.text == incoming.text)
+            .limit(1)
+        ).first()
+    return None
+
+
+def _place(
+    annotation: IncomingAnnotation, source_text: str | None, stored: str, same_text: bool
+) -> tuple[int, int] | None:
+    """Where the annotation's span is in the stored text, or None if it cannot be
+    placed. Offsets are kept when the text is the same or they still hold the quote;
+    offsets out of range are kept too, for the span rules to refuse with a message."""
+    start, end = annotation.start, annotation.end
+    offsets = (start, end) if isinstance(start, int) and isinstance(end, int) else None
+    exact, prefix, suffix = annotation.exact, annotation.prefix or "", annotation.suffix or ""
+    if offsets is not None and (same_text or not 0 <= offsets[0] < offsets[1]):
+        return offsets
+    if exact is None and offsets is not None:
+        if source_text is None or offsets[1] > len(source_text):
+            return offsets  # positions alone: nothing to re-locate them by
+        exact, prefix, suffix = quote(source_text, *offsets)
+    if not exact:
+        return None
+    if offsets is not None and stored[offsets[0] : offsets[1]] == exact:
+        return offsets
+    return locate(stored, exact, prefix, suffix, hint=offsets[0] if offsets else None)
+
+
+def locate(
+    text: str, exact: str, prefix: str, suffix: str, *, hint: int | None = None
+) -> tuple[int, int] | None:
+    """The occurrence of ``exact`` in ``text`` whose surroundings best match ``prefix``
+    and ``suffix`` (most matching characters next to it), nearest to ``hint`` on a tie."""
+    best, best_score = None, (-1, 0)
+    at = text.find(exact)
+    while at != -1:
+        before = _common_suffix(text[max(0, at - len(prefix)) : at], prefix)
+        after = _common_prefix(text[at + len(exact) : at + len(exact) + len(suffix)], suffix)
+        score = (before + after, -abs(at - hint) if hint is not None else 0)
+        if score > best_score:
+            best, best_score = (at, at + len(exact)), score
+        at = text.find(exact, at + 1)
+    return best
+
+
+def _common_prefix(a: str, b: str) -> int:
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+def _common_suffix(a: str, b: str) -> int:
+    return _common_prefix(a[::-1], b[::-1])
+
+
+def target_document(
+    session: Session, document_id: uuid.UUID | None, external_id: str | None
+) -> Document | None:
+    """The stored document a text-less import names, if it names one."""
+    if document_id is not None:
+        return documents.get(session, document_id)
+    if external_id is not None:
+        found = documents.find_by_external_id(session, external_id)
+        if found is None:
+            raise NotFound(f"no document has external_id {external_id!r}")
+        return found
+    return None
