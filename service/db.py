@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     insert,
     inspect,
+    make_url,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -123,7 +124,15 @@ def make_engine(url: str, **options: Any) -> Engine:
     # Connections are checked before use, so that a restarted database costs no request;
     # a database that does not answer fails fast instead of holding a worker.
     options.setdefault("pool_pre_ping", True)
-    options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+    connect_args = options.setdefault("connect_args", {})
+    connect_args.setdefault("connect_timeout", 5)
+    # Requests read tens of rows by index; a parallel plan, which the planner may pick
+    # when statistics are missing or stale (right after a bulk import, say), costs
+    # milliseconds of worker start-up for nothing.
+    # Added to any options the URL itself carries (connect_args would replace them).
+    given = make_url(url).query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    connect_args.setdefault("options", f"{given} -c max_parallel_workers_per_gather=0".strip())
     return create_engine(url, **options)
 
 

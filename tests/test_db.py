@@ -28,3 +28,13 @@ def test_sqlite_engine_turns_on_foreign_keys_and_wal(tmp_path):
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError, match="naive"):
         UTCDateTime().process_bind_param(datetime(2024, 1, 1), make_engine("sqlite://").dialect)  # noqa: DTZ001 (the naive value under test)
+
+
+def test_postgresql_connections_plan_serially_and_keep_the_url_options(engine, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    with engine.connect() as connection:
+        workers = connection.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar()
+        search_path = connection.exec_driver_sql("SHOW search_path").scalar()
+    assert workers == "0"
+    assert search_path.startswith("test_")  # the scratch schema the URL's options name
