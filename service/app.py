@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unsupporte
 
 from service import api as api_views
 from service import auth, logs, metrics, ui
+from service.api import contract
 from service.api.common import PROBLEM_STATUSES, check_idempotency, problem_response_name
 from service.config import Settings
 from service.db import Database, make_engine
@@ -51,14 +52,30 @@ class StoreApi(Api):
 
     DEFAULT_ERROR_RESPONSE_NAME = None
 
+    def _init_spec(self, **options: Any) -> None:
+        options.setdefault("extra_plugins", [contract.ContractPlugin()])
+        super()._init_spec(**options)
+
     def _register_responses(self) -> None:
+        self.ma_plugin.converter.add_attribute_function(contract.example_by_format)
+        # Headers first: the responses below refer to them.
+        for name, description in contract.HEADERS.items():
+            self.spec.components.header(
+                name, {"description": description, "schema": {"type": "string"}}, lazy=True
+            )
         self.spec.components.schema("Problem", schema=ProblemSchema)
+        for name, definition in contract.SCHEMAS.items():
+            self.spec.components.schema(name, definition, lazy=True)
         for status in PROBLEM_STATUSES:
+            headers = [contract.REQUEST_ID_HEADER]
+            if status == 503:
+                headers.append(contract.RETRY_AFTER_HEADER)
             self.spec.components.response(
                 problem_response_name(status),
                 {
                     "description": HTTPStatus(status).phrase,
                     "content": {PROBLEM_MEDIA_TYPE: {"schema": "Problem"}},
+                    "headers": {name: name for name in headers},
                 },
                 lazy=True,
             )
@@ -101,18 +118,9 @@ class StoreApi(Api):
             },
             lazy=True,
         )
-        headers = {
-            "ETag": "The resource's version, for If-Match and If-None-Match",
-            "Location": "URL of the created resource",
-            "Link": 'RFC 8288 link to the next page: <url>; rel="next"',
-        }
-        for name, description in headers.items():
-            self.spec.components.header(
-                name, {"description": description, "schema": {"type": "string"}}, lazy=True
-            )
 
     def _register_pagination_header(self) -> None:
-        """Pages carry a Link header instead (see ``_register_etag_headers``)."""
+        """Pages carry a Link header instead (see ``_register_responses``)."""
 
     def handle_http_exception(self, error: HTTPException) -> flask.Response:
         status = error.code or 500

@@ -4,6 +4,7 @@ generators."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -61,20 +62,20 @@ def test_error_responses_are_problem_json(spec):
 @pytest.mark.parametrize(
     ("operation_id", "statuses"),
     [
-        ("createDocument", {"201", "400", "401", "403", "409", "413", "415", "422"}),
-        ("getDocument", {"200", "304", "400", "401", "403", "404"}),
+        ("createDocument", {"503", "201", "400", "401", "403", "409", "413", "415", "422"}),
+        ("getDocument", {"503", "200", "304", "400", "401", "403", "404"}),
         (
             "updateAnnotation",
-            {"200", "400", "401", "403", "404", "412", "413", "415", "422", "428"},
+            {"200", "400", "401", "403", "404", "412", "413", "415", "422", "428", "503"},
         ),
-        ("deleteLink", {"204", "401", "403", "404", "412", "428"}),
-        ("restoreLink", {"200", "400", "401", "403", "404", "409", "422"}),
-        ("createLink", {"201", "400", "401", "403", "409", "413", "415", "422"}),
+        ("deleteLink", {"503", "204", "401", "403", "404", "412", "428"}),
+        ("restoreLink", {"503", "200", "400", "401", "403", "404", "409", "422"}),
+        ("createLink", {"503", "201", "400", "401", "403", "409", "413", "415", "422"}),
         (
             "replaceLabelSchema",
-            {"200", "400", "401", "403", "409", "412", "413", "415", "422", "428"},
+            {"200", "400", "401", "403", "409", "412", "413", "415", "422", "428", "503"},
         ),
-        ("listDocumentAnnotations", {"200", "400", "401", "403", "404"}),
+        ("listDocumentAnnotations", {"503", "200", "400", "401", "403", "404"}),
         ("getLiveness", {"200"}),
     ],
 )
@@ -127,3 +128,122 @@ def test_docs_page_uses_only_local_assets(client):
     with client.get("/docs/assets/swagger-ui-bundle.js") as asset:
         assert asset.status_code == 200
         assert len(asset.data) > 100_000
+
+
+CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+
+
+def test_operations_are_named_in_camel_case_and_described(spec):
+    for method, path, operation in operations(spec):
+        assert CAMEL_CASE.match(operation["operationId"]), operation["operationId"]
+        assert len(operation["tags"]) == 1, (method, path)
+        assert operation.get("description", "").strip(), f"{method.upper()} {path}"
+
+
+def test_tags_are_declared_and_described(spec):
+    declared = {tag["name"]: tag.get("description") for tag in spec["tags"]}
+    for _method, _path, operation in operations(spec):
+        assert declared.get(operation["tags"][0]), operation["tags"][0]
+
+
+def bodies(spec):
+    """(where, media type object) of every request and response body, shared ones included."""
+    for method, path, operation in operations(spec):
+        for media, content in operation.get("requestBody", {}).get("content", {}).items():
+            yield f"{method.upper()} {path} request {media}", content
+        for status, response in operation["responses"].items():
+            for media, content in response.get("content", {}).items():
+                yield f"{method.upper()} {path} {status} {media}", content
+    for name, response in spec["components"]["responses"].items():
+        for media, content in response["content"].items():
+            yield f"response {name} {media}", content
+
+
+def test_every_body_is_a_named_schema(spec):
+    unnamed = [where for where, content in bodies(spec) if "$ref" not in content["schema"]]
+    assert unnamed == []
+
+
+def test_every_field_has_a_description_and_every_value_an_example(spec):
+    undescribed, without_example = [], []
+    for name, schema in spec["components"]["schemas"].items():
+        assert schema.get("description") or schema.get("properties"), name
+        for field, prop in schema.get("properties", {}).items():
+            if "$ref" in prop:
+                continue  # described by its own schema
+            if not prop.get("description"):
+                undescribed.append(f"{name}.{field}")
+            if prop.get("type") not in ("array", "object") and not (
+                "example" in prop or "enum" in prop
+            ):
+                without_example.append(f"{name}.{field}")
+    assert undescribed == []
+    assert without_example == []
+
+
+def test_every_parameter_is_described(spec):
+    for method, path, operation in operations(spec):
+        for parameter in operation.get("parameters", []):
+            if "$ref" in parameter:
+                name = parameter["$ref"].rsplit("/", 1)[1]
+                parameter = spec["components"]["parameters"][name]
+            assert parameter.get("description"), (method, path, parameter["name"])
+
+
+def test_every_response_declares_the_request_id_header(spec):
+    for method, path, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if "$ref" in response:
+                name = response["$ref"].rsplit("/", 1)[1]
+                response = spec["components"]["responses"][name]
+            assert "X-Request-ID" in response.get("headers", {}), (method, path, status)
+
+
+def test_database_backed_operations_declare_503_with_retry_after(spec):
+    for method, path, operation in operations(spec):
+        if path.startswith("/v1/") or path == "/health/ready":
+            assert "503" in operation["responses"], (method, path)
+    assert "Retry-After" in spec["components"]["responses"]["ServiceUnavailable"]["headers"]
+
+
+def test_pages_declare_their_link_header_and_cursor(spec):
+    pages = 0
+    for method, path, operation in operations(spec):
+        ok = operation["responses"].get("200", {})
+        schema = ok.get("content", {}).get("application/json", {}).get("schema", {})
+        if not schema.get("$ref", "").endswith("Page"):
+            continue
+        pages += 1
+        assert "Link" in ok["headers"], (method, path)
+        names = {p.get("name") for p in operation["parameters"]}
+        assert {"limit", "cursor"} <= names, (method, path)
+    assert pages >= 8
+
+
+def test_writes_to_versioned_resources_declare_if_match_and_its_errors(spec):
+    checked = 0
+    for method, path, operation in operations(spec):
+        refs = {p.get("$ref", "").rsplit("/", 1)[-1] for p in operation.get("parameters", [])}
+        if "IfMatch" in refs:
+            checked += 1
+            assert method in ("put", "patch", "delete"), path
+            assert {"412", "428"} <= set(operation["responses"]), (method, path)
+    assert checked >= 7
+
+
+def test_replayable_posts_declare_the_replayed_header(spec):
+    checked = 0
+    for method, path, operation in operations(spec):
+        refs = {p.get("$ref", "").rsplit("/", 1)[-1] for p in operation.get("parameters", [])}
+        if "IdempotencyKey" not in refs:
+            continue
+        checked += 1
+        ok = next(r for s, r in operation["responses"].items() if s.startswith("2"))
+        assert "Idempotent-Replayed" in ok["headers"], (method, path)
+    assert checked >= 7
+
+
+def test_header_parameters_add_to_query_parameters(spec):
+    (operation,) = [op for _, _, op in operations(spec) if op["operationId"] == "getDocument"]
+    names = {p.get("name", p.get("$ref", "").rsplit("/", 1)[-1]) for p in operation["parameters"]}
+    assert {"include", "offset_unit", "IfNoneMatch"} <= names

@@ -195,12 +195,18 @@ class Annotation(MethodView):
     @blp.doc(
         operationId="getAnnotation",
         parameters=[IF_NONE_MATCH],
+        # 200 as an int, as @blp.response records it, so that the two merge.
         responses={
-            "200": {
+            200: {
                 "content": {
-                    w3c.MEDIA_TYPE: {"schema": {"type": "object"}},
+                    w3c.MEDIA_TYPE: {"schema": "WebAnnotation"},
                 },
-                "headers": {"Vary": {"schema": {"type": "string"}}},
+                "headers": {
+                    "Vary": {
+                        "description": "Accept: the representation depends on it",
+                        "schema": {"type": "string"},
+                    }
+                },
             }
         },
     )

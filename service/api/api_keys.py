@@ -75,7 +75,9 @@ class ApiKey(MethodView):
     @blp.response(200, ApiKeySchema)
     @blp.problems(404)
     def get(self, key_id: uuid.UUID) -> flask.Response:
-        """Get an API key"""
+        """Get an API key
+
+        Its name, role and times; never its secret, which is not stored."""
         return json_response(native.api_key(api_keys.get(get_session(), key_id)))
 
     @blp.doc(operationId="revokeApiKey")

@@ -292,6 +292,28 @@ class StoreBlueprint(Blueprint):
         self.read_role = read_role
         self.write_role = write_role
         self.protected = (self.url_prefix or "").startswith("/v1")
+        self._prepare_doc_cbks.append(self._prepare_extra_parameters_doc)
+
+    def doc(self, **kwargs: Any) -> Callable[[F], F]:
+        """flask-smorest's doc, but ``parameters`` (header parameters, by component
+        name) add to the query and path parameters instead of replacing them."""
+        extra = kwargs.pop("parameters", [])
+        document = super().doc(**kwargs)
+
+        def decorate(view: F) -> F:
+            view = document(view)
+            apidoc = view._apidoc  # type: ignore[attr-defined]
+            apidoc["extra_parameters"] = [*apidoc.get("extra_parameters", []), *extra]
+            return view
+
+        return decorate
+
+    @staticmethod
+    def _prepare_extra_parameters_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], **_kwargs: Any
+    ) -> dict[str, Any]:
+        doc.setdefault("parameters", []).extend(doc_info.get("extra_parameters", []))
+        return doc
 
     def problems(self, *statuses: int) -> Callable[[F], F]:
         """Document the problem+json error responses an operation can give."""

@@ -99,17 +99,28 @@ class ImportArgsSchema(ma.Schema):
 
 
 class CountsSchema(ma.Schema):
-    created = fields.Integer(required=True)
-    matched = fields.Integer(required=True, metadata=described("Already stored: not repeated"))
+    created = fields.Integer(required=True, metadata=described("Newly stored", example=150))
+    matched = fields.Integer(
+        required=True, metadata=described("Already stored: not repeated", example=0)
+    )
     not_located = fields.Integer(
-        required=True, metadata=described("Could not be placed in the stored text")
+        required=True, metadata=described("Could not be placed in the stored text", example=0)
     )
 
 
 class ImportedDocumentSchema(ma.Schema):
     id = fields.UUID(required=True, metadata=described("The stored document"))
-    external_id = fields.String(required=True, allow_none=True)
-    document_created = fields.Boolean(required=True)
+    external_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata=described("Its external_id, if it has one", example="000_56075bffde052d65.txt"),
+    )
+    document_created = fields.Boolean(
+        required=True,
+        metadata=described(
+            "Whether the import created it (false: it was stored already)", example=True
+        ),
+    )
     annotations = fields.Nested(CountsSchema, required=True)
     links = fields.Nested(CountsSchema, required=True)
     not_located = fields.List(
@@ -120,7 +131,11 @@ class ImportedDocumentSchema(ma.Schema):
 
 
 class ImportReportSchema(ma.Schema):
-    documents = fields.List(fields.Nested(ImportedDocumentSchema), required=True)
+    documents = fields.List(
+        fields.Nested(ImportedDocumentSchema),
+        required=True,
+        metadata=described("What happened to each document of the input, in input order"),
+    )
 
 
 def iri(collection: str, identifier: str) -> str:
@@ -164,8 +179,7 @@ def _export_doc(description: str, media_types: dict[str, str]) -> dict[str, Any]
             "200": {
                 "description": description,
                 "content": {
-                    media: {"schema": {"type": "string", "format": "binary"}}
-                    for media in sorted(set(media_types.values()))
+                    media: {"schema": "ExportFile"} for media in sorted(set(media_types.values()))
                 },
             }
         }
@@ -261,7 +275,7 @@ class Import(MethodView):
         requestBody={
             "required": True,
             "content": {
-                media: {"schema": {"type": "string", "format": "binary"}}
+                media: {"schema": "ImportFile"}
                 for media in sorted({t for types in IMPORT_FORMATS.values() for t in types})
             },
         },

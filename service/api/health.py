@@ -27,7 +27,10 @@ class Live(MethodView):
     @blp.doc(operationId="getLiveness", security=[])
     @blp.response(200, HealthSchema)
     def get(self):
-        """Report that the process answers"""
+        """Report that the process answers
+
+        Touches nothing else, the database included: a failing liveness probe means
+        the process should be restarted."""
         return json_response({"status": "ok"})
 
 

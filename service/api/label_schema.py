@@ -39,7 +39,10 @@ class LabelSchema(MethodView):
     @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
     @blp.problems()
     def get(self) -> flask.Response:
-        """Get the label schema"""
+        """Get the label schema
+
+        The annotation types with their labels, and the link types with the types (and,
+        where restricted, labels) allowed at each end. Its ETag is its version."""
         return resource(native.label_schema(label_schema.current(get_session())))
 
     @blp.doc(operationId="replaceLabelSchema", parameters=[IF_MATCH])

@@ -96,7 +96,9 @@ class Link(MethodView):
     @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
     @blp.problems(404)
     def get(self, link_id: uuid.UUID) -> flask.Response:
-        """Get a link"""
+        """Get a link
+
+        Its ETag is its version, for If-Match on a later change."""
         return resource(native.link(links.get(get_session(), link_id)))
 
     @blp.doc(operationId="updateLink", parameters=[IF_MATCH])
@@ -117,7 +119,9 @@ class Link(MethodView):
     @blp.response(204)
     @blp.problems(404, 412, 428)
     def delete(self, link_id: uuid.UUID) -> flask.Response:
-        """Delete a link"""
+        """Delete a link
+
+        Its ends stay. It can be brought back with restoreLink; its history is kept."""
         session = get_session()
         link = links.get(session, link_id)
         check_if_match(link.version)

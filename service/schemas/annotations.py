@@ -12,6 +12,7 @@ from service.schemas.common import (
     RequestSchema,
     StrictInteger,
     described,
+    page_items,
 )
 from service.schemas.links import LinkSchema
 
@@ -107,11 +108,22 @@ class AnnotationSchema(ma.Schema):
     text = fields.String(
         required=True, metadata=described(TEXT_DESCRIPTION, example="North Korean")
     )
-    attributes = fields.Dict(keys=fields.String(), required=True)
-    confidence = fields.Float(required=True, allow_none=True, metadata=described("0 to 1, or null"))
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    attributes = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata=described("Free-form JSON object", example={"mention": "name"}),
+    )
+    confidence = fields.Float(
+        required=True, allow_none=True, metadata=described("0 to 1, or null", example=0.98)
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(STATUSES),
+        metadata=described("Review status: proposed, accepted or rejected"),
+    )
     created_by = fields.String(
-        required=True, metadata=described("Who made it: the authenticated identity")
+        required=True,
+        metadata=described("Who made it: the authenticated identity", example="ner-tagger"),
     )
     created_at = fields.AwareDateTime(required=True, metadata=described("Creation time (UTC)"))
     updated_at = fields.AwareDateTime(required=True, metadata=described("Last change (UTC)"))
@@ -121,7 +133,7 @@ class AnnotationSchema(ma.Schema):
 
 
 class AnnotationPageSchema(ma.Schema):
-    items = fields.List(fields.Nested(AnnotationSchema), required=True)
+    items = page_items(AnnotationSchema, "The page's annotations, in span order")
     next_cursor = NEXT_CURSOR
 
 
@@ -195,17 +207,25 @@ class AnnotationRestoredSchema(ma.Schema):
 
 class BatchAnnotationSchema(AnnotationCreateSchema):
     ref = fields.String(
-        metadata=described("A name for this annotation within the batch, for links to use")
+        metadata=described(
+            "A name for this annotation within the batch, for links to use", example="q1"
+        )
     )
 
 
 class BatchLinkSchema(RequestSchema):
     type = fields.String(required=True, metadata=described("Link type", example="speaker"))
-    source_ref = fields.String(metadata=described("The ref of an annotation of this batch"))
+    source_ref = fields.String(
+        metadata=described("The ref of an annotation of this batch", example="q1")
+    )
     source_id = fields.UUID(metadata=described("Or a stored annotation of this document"))
-    target_ref = fields.String(metadata=described("The ref of an annotation of this batch"))
+    target_ref = fields.String(
+        metadata=described("The ref of an annotation of this batch", example="p1")
+    )
     target_id = fields.UUID(metadata=described("Or a stored annotation of this document"))
-    attributes = fields.Dict(keys=fields.String(), allow_none=True)
+    attributes = fields.Dict(
+        keys=fields.String(), allow_none=True, metadata=described("Free-form JSON object")
+    )
 
 
 class BatchWriteSchema(RequestSchema):
@@ -225,5 +245,13 @@ class BatchWriteSchema(RequestSchema):
 
 
 class BatchWrittenSchema(ma.Schema):
-    annotations = fields.List(fields.Nested(AnnotationSchema), required=True)
-    links = fields.List(fields.Nested(LinkSchema), required=True)
+    annotations = fields.List(
+        fields.Nested(AnnotationSchema),
+        required=True,
+        metadata=described("The annotations created, in the order they were sent"),
+    )
+    links = fields.List(
+        fields.Nested(LinkSchema),
+        required=True,
+        metadata=described("The links created, in the order they were sent"),
+    )

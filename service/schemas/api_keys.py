@@ -3,7 +3,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from service.schemas.common import NEXT_CURSOR, PageArgsSchema, RequestSchema, described
+from service.schemas.common import (
+    NEXT_CURSOR,
+    PageArgsSchema,
+    RequestSchema,
+    described,
+    page_items,
+)
 
 ROLE = fields.String(
     required=True,
@@ -49,7 +55,7 @@ class NewApiKeySchema(ApiKeySchema):
 
 
 class ApiKeyPageSchema(ma.Schema):
-    items = fields.List(fields.Nested(ApiKeySchema), required=True)
+    items = page_items(ApiKeySchema, "The page's API keys, in id order")
     next_cursor = NEXT_CURSOR
 
 

@@ -80,8 +80,15 @@ class PageArgsSchema(ma.Schema):
     )
 
 
+CURSOR_EXAMPLE = "eyJrIjogWyIwMTkzMmMwNyJdfQ"
+
 NEXT_CURSOR = fields.String(
     allow_none=True,
     required=True,
-    metadata=described("Cursor of the next page, or null on the last page"),
+    metadata=described("Cursor of the next page, or null on the last page", example=CURSOR_EXAMPLE),
 )
+
+
+def page_items(schema: type[ma.Schema], description: str) -> fields.Field:
+    """The ``items`` of a page."""
+    return fields.List(fields.Nested(schema), required=True, metadata=described(description))

@@ -5,7 +5,13 @@ from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
 from service.schemas.annotations import AnnotationSchema, OffsetUnitArgsSchema
-from service.schemas.common import NEXT_CURSOR, PageArgsSchema, RequestSchema, described
+from service.schemas.common import (
+    NEXT_CURSOR,
+    PageArgsSchema,
+    RequestSchema,
+    described,
+    page_items,
+)
 from service.schemas.links import LinkSchema
 
 # BCP 47 language tags ("en", "pt-BR", "zh-Hant-TW"), loosely.
@@ -70,7 +76,8 @@ class DocumentUpdateSchema(RequestSchema, DocumentMetadataFields):
     text = fields.String(
         metadata=described(
             "Accepted only unchanged, so that a client may send back what it read; "
-            "a PATCH cannot change the text"
+            "a PATCH cannot change the text",
+            example=TEXT_EXAMPLE,
         )
     )
 
@@ -113,8 +120,12 @@ class DocumentGetArgsSchema(OffsetUnitArgsSchema):
 class EntityMentionSchema(ma.Schema):
     id = fields.UUID(required=True, metadata=described("The mention (an entity annotation)"))
     label = fields.String(required=True, metadata=described("Its label", example="PERSON"))
-    start = fields.Integer(required=True)
-    end = fields.Integer(required=True)
+    start = fields.Integer(
+        required=True, metadata=described("First code point of the mention", example=0)
+    )
+    end = fields.Integer(
+        required=True, metadata=described("Code point after the mention", example=3)
+    )
     text = fields.String(required=True, metadata=described("Its text", example="Kim"))
 
 
@@ -135,16 +146,22 @@ class EntitySchema(ma.Schema):
 
 
 class EntityListSchema(ma.Schema):
-    items = fields.List(fields.Nested(EntitySchema), required=True)
+    items = fields.List(
+        fields.Nested(EntitySchema),
+        required=True,
+        metadata=described("Entities, in the order of their first mention"),
+    )
     next_cursor = fields.String(
         required=True,
         allow_none=True,
-        metadata=described("Always null: a document's entities come in one page"),
+        metadata=described("Always null: a document's entities come in one page", example=None),
     )
 
 
 class DocumentPageSchema(ma.Schema):
-    items = fields.List(fields.Nested(DocumentSchema), required=True)
+    items = page_items(
+        DocumentSchema, "The page's documents: best match first with q, in id order otherwise"
+    )
     next_cursor = NEXT_CURSOR
 
 

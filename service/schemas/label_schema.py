@@ -47,7 +47,8 @@ class LinkTypeSpecSchema(ma.Schema):
     symmetric = fields.Boolean(
         load_default=False,
         metadata=described(
-            "Whether (a, b) and (b, a) are the same link; source and target must then match"
+            "Whether (a, b) and (b, a) are the same link; source and target must then match",
+            example=False,
         ),
     )
 

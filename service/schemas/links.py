@@ -5,7 +5,13 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from service.schemas.common import NEXT_CURSOR, PageArgsSchema, RequestSchema, described
+from service.schemas.common import (
+    NEXT_CURSOR,
+    PageArgsSchema,
+    RequestSchema,
+    described,
+    page_items,
+)
 
 
 def _type(**options: Any) -> fields.Field:
@@ -58,7 +64,9 @@ class LinkSchema(ma.Schema):
     attributes = fields.Dict(
         keys=fields.String(), required=True, metadata=described(ATTRIBUTES_DESCRIPTION)
     )
-    created_by = fields.String(required=True, metadata=described("Who made it"))
+    created_by = fields.String(
+        required=True, metadata=described("Who made it", example="annotator-7")
+    )
     created_at = fields.AwareDateTime(required=True, metadata=described("Creation time (UTC)"))
     updated_at = fields.AwareDateTime(required=True, metadata=described("Last change (UTC)"))
     version = fields.Integer(
@@ -67,7 +75,7 @@ class LinkSchema(ma.Schema):
 
 
 class LinkPageSchema(ma.Schema):
-    items = fields.List(fields.Nested(LinkSchema), required=True)
+    items = page_items(LinkSchema, "The page's links, in id order")
     next_cursor = NEXT_CURSOR
 
 

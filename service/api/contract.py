@@ -1,0 +1,121 @@
+"""What the contract says of every operation, so that no view has to repeat it: the
+X-Request-ID every response carries, the 503 of an unavailable database, the
+Idempotent-Replayed header of a replayed POST, and examples for ids and times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import BasePlugin
+
+REQUEST_ID_HEADER = "X-Request-ID"
+RETRY_AFTER_HEADER = "Retry-After"
+REPLAYED_HEADER = "Idempotent-Replayed"
+OFFSET_UNIT_HEADER = "Offset-Unit"
+
+# Examples by format, for the many ids and timestamps that would otherwise each need one.
+FORMAT_EXAMPLES = {
+    "uuid": "01932c07-8a1e-7c3b-9f4d-2b6e5a7c8d90",
+    "date-time": "2026-11-27T09:30:00Z",
+}
+
+HEADERS = {
+    "ETag": "The resource's version, for If-Match and If-None-Match",
+    "Location": "URL of the created resource",
+    "Link": 'RFC 8288 link to the next page, on every page but the last: <url>; rel="next"',
+    REQUEST_ID_HEADER: "The request's id, as in the logs: the caller's X-Request-ID when it "
+    "looks like an id (1 to 128 letters, digits, '.', '_' or '-'), a new one otherwise",
+    RETRY_AFTER_HEADER: "Seconds to wait before trying again",
+    REPLAYED_HEADER: "`true` when this is the stored response to an earlier request with the "
+    "same Idempotency-Key",
+    OFFSET_UNIT_HEADER: "The unit of the offsets in this response: codepoint, utf16 or utf8",
+}
+
+
+class ContractPlugin(BasePlugin):
+    """Adds to each operation what every operation of its kind has."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.get("responses", {})
+            # Parameters are dicts, or component names (header parameters) until resolved.
+            names = {
+                p.get("name") if isinstance(p, dict) else p for p in operation.get("parameters", [])
+            }
+            if path is not None and path.startswith("/v1/") and "503" not in responses:
+                responses["503"] = "ServiceUnavailable"
+            for status, response in responses.items():
+                if not isinstance(response, dict):
+                    continue  # a shared response: it declares its headers itself
+                headers = response.setdefault("headers", {})
+                headers[REQUEST_ID_HEADER] = REQUEST_ID_HEADER
+                if "IdempotencyKey" in names and str(status).startswith("2"):
+                    headers[REPLAYED_HEADER] = REPLAYED_HEADER
+                if "offset_unit" in names and str(status).startswith("2"):
+                    headers[OFFSET_UNIT_HEADER] = OFFSET_UNIT_HEADER
+
+
+def example_by_format(_converter: Any, field: Any, ret: dict[str, Any]) -> dict[str, Any]:
+    """An apispec attribute function: the shared example of an id or a timestamp field
+    that has none of its own."""
+    example = FORMAT_EXAMPLES.get(ret.get("format", ""))
+    if example is None or "example" in ret or "example" in field.metadata:
+        return {}
+    return {"example": example}
+
+
+# Bodies that are not JSON objects of the store's own, named so that generators give
+# them a type and readers a description.
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "ExportFile": {
+        "type": "string",
+        "format": "binary",
+        "description": "An export in the format asked for: W3C Web Annotation JSON-LD, "
+        "PubAnnotation JSON, brat standoff (a zip of .txt and .ann for a corpus), CoNLL "
+        "(IOB2), spaCy JSON or the store's own JSON lines bundles",
+    },
+    "ImportFile": {
+        "type": "string",
+        "format": "binary",
+        "description": "An import in the format the `format` parameter names: W3C Web "
+        "Annotation JSON-LD, PubAnnotation JSON, JSON lines bundles, or a zip of brat "
+        "standoff files",
+    },
+    "WebAnnotation": {
+        "type": "object",
+        "description": "A W3C Web Annotation (https://www.w3.org/TR/annotation-model/): the "
+        "type and label as classifying and tagging bodies, the rest of the annotation as a "
+        "describing JSON body, and the span as a TextPositionSelector (code points) with a "
+        "TextQuoteSelector",
+        "required": ["@context", "id", "type", "body", "target"],
+        "properties": {
+            "@context": {
+                "type": "string",
+                "description": "The Web Annotation JSON-LD context",
+                "example": "http://www.w3.org/ns/anno.jsonld",
+            },
+            "id": {
+                "type": "string",
+                "description": "The annotation's IRI",
+                "example": "https://store.example/v1/annotations/01932c07-8a1e-7c3b-9f4d-2b6e5a7c8d90",
+            },
+            "type": {"type": "string", "description": "Always Annotation", "example": "Annotation"},
+            "motivation": {
+                "type": "string",
+                "description": "classifying for a span",
+                "example": "classifying",
+            },
+            "body": {
+                "type": "array",
+                "description": "Its type, label and other fields as TextualBody objects",
+                "items": {"type": "object"},
+            },
+            "target": {
+                "type": "object",
+                "description": "A SpecificResource: the document's IRI and the span's selectors",
+            },
+        },
+    },
+}
