@@ -1,0 +1,306 @@
+"""Re-anchoring spans through a text correction: one behaviour per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.anchoring import FUZZY_THRESHOLD, Placement, Span, reanchor, similarity
+
+LEDE = "North Korea has sent 3,000 troops to Russia, South Korea's spy agency said on Friday."
+P1 = "Kim Jong Un met Vladimir Putin in Pyongyang, where Kim promised “full support”."
+P2 = "Analysts in Seoul said the deployment was the largest since the alliance was signed."
+P3 = "The Kremlin declined to comment, and Kim's office issued no statement on Saturday."
+
+
+def span(text: str, quote: str, nth: int = 0) -> Span:
+    """The ``nth`` occurrence of ``quote`` in ``text``."""
+    at = -1
+    for _ in range(nth + 1):
+        at = text.index(quote, at + 1)
+    return Span(at, at + len(quote), quote)
+
+
+def place(old: str, new: str, *spans: Span) -> list[Placement]:
+    placements = reanchor(old, new, spans)
+    for placed in placements:
+        if placed.status != "orphaned":
+            assert new[placed.start : placed.end] == placed.text
+    return placements
+
+
+def lands_on(placed: Placement, new: str, quote: str, nth: int = 0) -> bool:
+    """Whether ``placed`` is ``quote``, unchanged, at its ``nth`` occurrence in ``new``."""
+    at = span(new, quote, nth)
+    return (placed.start, placed.end, placed.text, placed.similarity) == (
+        at.start,
+        at.end,
+        quote,
+        1.0,
+    )
+
+
+def test_identical_texts_leave_every_span_exact() -> None:
+    spans = [span(LEDE, "North Korea"), span(LEDE, "3,000"), span(LEDE, "Russia")]
+    assert reanchor(LEDE, LEDE, spans) == [
+        Placement("exact", s.start, s.end, s.text, 1.0) for s in spans
+    ]
+
+
+def test_results_keep_the_input_order() -> None:
+    new = "Breaking: " + LEDE
+    spans = [span(LEDE, "Russia"), span(LEDE, "North Korea"), span(LEDE, "Friday")]
+    assert [p.text for p in reanchor(LEDE, new, spans)] == ["Russia", "North Korea", "Friday"]
+
+
+def test_an_insertion_before_a_span_shifts_it() -> None:
+    new = LEDE.replace("has sent", "has reportedly sent")
+    (troops,) = place(LEDE, new, span(LEDE, "3,000 troops"))
+    assert troops.status == "shifted"
+    assert lands_on(troops, new, "3,000 troops")
+    assert troops.start == span(LEDE, "3,000 troops").start + len("reportedly ")
+
+
+def test_an_insertion_after_a_span_leaves_it_exact() -> None:
+    new = LEDE.replace("Russia,", "Russia and Belarus,")
+    (korea,) = place(LEDE, new, span(LEDE, "North Korea"))
+    assert korea == Placement("exact", 0, 11, "North Korea", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("new", "status", "start"),
+    [
+        pytest.param(LEDE.replace("3,000", "about 3,000"), "shifted", 27, id="at-start"),
+        pytest.param(LEDE.replace("3,000", "3,000-strong"), "exact", 21, id="at-end"),
+    ],
+)
+def test_an_insertion_at_a_boundary_stays_outside_the_span(
+    new: str, status: str, start: int
+) -> None:
+    (figure,) = place(LEDE, new, span(LEDE, "3,000"))
+    assert (figure.status, figure.start, figure.text) == (status, start, "3,000")
+
+
+def test_an_insertion_inside_a_span_makes_it_fuzzy_and_covers_it() -> None:
+    new = LEDE.replace("South Korea's spy", "South Korea's national spy")
+    (agency,) = place(LEDE, new, span(LEDE, "South Korea's spy agency"))
+    assert agency.status == "fuzzy"
+    assert agency.text == "South Korea's national spy agency"
+    assert agency.start == span(LEDE, "South Korea's spy agency").start
+    assert FUZZY_THRESHOLD <= agency.similarity < 1.0
+
+
+def test_deleting_a_span_orphans_it_with_its_old_place() -> None:
+    new = LEDE.replace(", South Korea's spy agency said on Friday", "")
+    old_spy = span(LEDE, "spy agency")
+    (spy,) = place(LEDE, new, old_spy)
+    assert spy == Placement("orphaned", old_spy.start, old_spy.end, "spy agency", 0.0)
+
+
+def test_deleting_part_of_a_span_makes_it_fuzzy() -> None:
+    new = LEDE.replace("South Korea's spy agency", "South Korea's agency")
+    (agency,) = place(LEDE, new, span(LEDE, "South Korea's spy agency"))
+    assert (agency.status, agency.text) == ("fuzzy", "South Korea's agency")
+    assert agency.similarity == pytest.approx(2 * 20 / (24 + 20))
+
+
+def test_a_corrected_figure_is_fuzzy_and_its_neighbours_stay() -> None:
+    new = LEDE.replace("3,000", "3,500")
+    figure, troops, russia = place(
+        LEDE, new, span(LEDE, "3,000"), span(LEDE, "troops"), span(LEDE, "Russia")
+    )
+    assert figure == Placement("fuzzy", 21, 26, "3,500", 0.8)
+    assert (troops.status, russia.status) == ("exact", "exact")
+
+
+def test_a_longer_figure_shifts_what_follows() -> None:
+    new = LEDE.replace("3,000", "30,000")
+    figure, troops = place(LEDE, new, span(LEDE, "3,000"), span(LEDE, "troops"))
+    assert (figure.status, figure.start, figure.text) == ("fuzzy", 21, "30,000")
+    assert troops.status == "shifted"
+    assert lands_on(troops, new, "troops")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "quote"),
+    [
+        pytest.param("sent 30 troops", "sent 45 troops", "30", id="no-digit-kept"),
+        pytest.param("sent 3,000 troops", "sent 12,000 troops", "3,000", id="figure-rewritten"),
+        pytest.param("Kim met Putin", "Lee met Putin", "Kim", id="other-name"),
+        pytest.param("Kim met Putin", "Kin met Putin", "Kim", id="three-letters-one-changed"),
+    ],
+)
+def test_a_replaced_short_span_is_orphaned(old: str, new: str, quote: str) -> None:
+    (placed,) = place(old, new, span(old, quote))
+    assert placed.status == "orphaned"
+    assert placed.similarity < FUZZY_THRESHOLD
+
+
+def test_curly_quotes_inside_a_span_make_it_fuzzy_with_full_similarity() -> None:
+    old = 'Kim said "we are ready" and left.'
+    new = "Kim said “we are ready” and left."
+    (quote,) = place(old, new, span(old, '"we are ready"'))
+    assert quote == Placement("fuzzy", 9, 23, "“we are ready”", 1.0)
+
+
+def test_curly_apostrophe_inside_a_span_makes_it_fuzzy() -> None:
+    new = LEDE.replace("Korea's", "Korea’s")
+    (agency,) = place(LEDE, new, span(LEDE, "South Korea's spy agency"))
+    assert (agency.status, agency.text, agency.similarity) == (
+        "fuzzy",
+        "South Korea’s spy agency",
+        1.0,
+    )
+
+
+def test_quotes_normalised_around_a_span_leave_it_exact() -> None:
+    old = 'Kim said "we are ready" and left.'
+    new = "Kim said “we are ready” and left."
+    ready, left = place(old, new, span(old, "we are ready"), span(old, "left"))
+    assert ready == Placement("exact", 10, 22, "we are ready", 1.0)
+    assert left.status == "exact"
+
+
+@pytest.mark.parametrize(
+    ("old_quote", "new_quote"),
+    [
+        pytest.param("North  Korea", "North Korea", id="collapsed"),
+        pytest.param("North Korea", "North\nKorea", id="newline"),
+        pytest.param("North Korea", "North   Korea", id="expanded"),
+    ],
+)
+def test_whitespace_changed_inside_a_span_makes_it_fuzzy(old_quote: str, new_quote: str) -> None:
+    old, new = f"Troops from {old_quote} arrived.", f"Troops from {new_quote} arrived."
+    (placed,) = place(old, new, span(old, old_quote))
+    assert placed == Placement("fuzzy", 12, 12 + len(new_quote), new_quote, 1.0)
+
+
+def test_whitespace_changed_around_a_span_shifts_it() -> None:
+    old = "Kim  met Putin."
+    new = "Kim met  Putin."
+    kim, met, putin = place(old, new, span(old, "Kim"), span(old, "met"), span(old, "Putin"))
+    assert (kim.status, met.status, putin.status) == ("exact", "shifted", "exact")
+    assert lands_on(met, new, "met")
+
+
+def test_spans_in_a_moved_paragraph_follow_it() -> None:
+    old = "\n\n".join([LEDE, P1, P2, P3])
+    new = "\n\n".join([LEDE, P2, P3, P1])
+    pyongyang, second_kim, seoul, kremlin = place(
+        old,
+        new,
+        span(old, "Pyongyang"),
+        span(old, "Kim", 1),
+        span(old, "Seoul"),
+        span(old, "Kremlin"),
+    )
+    assert all(p.status == "shifted" for p in (pyongyang, second_kim, seoul, kremlin))
+    assert lands_on(pyongyang, new, "Pyongyang")
+    assert second_kim.start == new.index("where Kim") + len("where ")
+    assert lands_on(seoul, new, "Seoul")
+    assert lands_on(kremlin, new, "Kremlin")
+
+
+def test_a_span_in_a_moved_and_edited_paragraph_is_fuzzy() -> None:
+    old = "\n\n".join([LEDE, P1, P2, P3])
+    moved_p1 = P1.replace("Vladimir Putin", "Vladimir V. Putin")
+    new = "\n\n".join([LEDE, P2, P3, moved_p1])
+    (putin,) = place(old, new, span(old, "Vladimir Putin"))
+    assert (putin.status, putin.text) == ("fuzzy", "Vladimir V. Putin")
+    assert putin.start == new.index("Vladimir V. Putin")
+
+
+def test_emoji_before_a_span_shift_it_by_code_points() -> None:
+    old = "Kim met Putin."
+    new = "👍🏽 👩\u200d👩\u200d👧 Kim met Putin."
+    kim, putin = place(old, new, span(old, "Kim"), span(old, "Putin"))
+    # Thumb, modifier, space, woman, ZWJ, woman, ZWJ, girl, space: nine code points.
+    assert (kim.status, kim.start, kim.end) == ("shifted", 9, 12)
+    assert (putin.status, putin.start) == ("shifted", 17)
+
+
+def test_a_span_holding_a_zwj_sequence_moves_whole() -> None:
+    old = "Fans posted 👩\u200d👩\u200d👧 and 👍🏽 after the summit."
+    new = "Many fans posted 👩\u200d👩\u200d👧 and 👍🏽 after the summit."
+    (reaction,) = place(old, new, span(old, "👩\u200d👩\u200d👧 and 👍🏽"))
+    assert reaction.status == "shifted"
+    assert lands_on(reaction, new, "👩\u200d👩\u200d👧 and 👍🏽")
+
+
+def test_an_emoji_inserted_inside_a_span_makes_it_fuzzy() -> None:
+    old = "the summit in Pyongyang ended"
+    new = "the summit in 🇰🇵 Pyongyang ended"
+    (place_name,) = place(old, new, span(old, "summit in Pyongyang"))
+    assert (place_name.status, place_name.text) == ("fuzzy", "summit in 🇰🇵 Pyongyang")
+
+
+def test_a_skin_tone_added_after_a_span_joins_it() -> None:
+    old = "Kim posted 👍 twice"
+    new = "Kim posted 👍🏽 twice"
+    thumb, twice = place(old, new, span(old, "👍"), span(old, "twice"))
+    assert (thumb.status, thumb.text, thumb.similarity) == ("fuzzy", "👍🏽", 1.0)
+    assert twice.status == "shifted"
+
+
+def test_a_short_name_maps_to_its_own_occurrence() -> None:
+    old = "Kim met Putin. Kim said no. Later Kim left for Pyongyang."
+    new = "Kim met Putin. Later Kim left for Pyongyang."
+    first, deleted, last = place(
+        old, new, span(old, "Kim"), span(old, "Kim", 1), span(old, "Kim", 2)
+    )
+    assert first == Placement("exact", 0, 3, "Kim", 1.0)
+    assert deleted.status == "orphaned"
+    assert last.status == "shifted"
+    assert lands_on(last, new, "Kim", 1)
+
+
+def test_a_deleted_name_is_not_matched_to_a_distant_one() -> None:
+    old = "\n\n".join([LEDE, P1, P2, P3])
+    new = "\n\n".join([LEDE, P2, P3])
+    first, second, third = place(
+        old, new, span(old, "Kim"), span(old, "Kim", 1), span(old, "Kim", 2)
+    )
+    assert (first.status, second.status) == ("orphaned", "orphaned")
+    assert third.status == "shifted"
+    assert lands_on(third, new, "Kim")
+
+
+def test_spans_with_the_same_text_land_together() -> None:
+    new = "Update: " + LEDE
+    a, b, other = place(LEDE, new, span(LEDE, "Russia"), span(LEDE, "Russia"), span(LEDE, "Korea"))
+    assert a == b
+    assert lands_on(a, new, "Russia")
+    assert lands_on(other, new, "Korea")
+
+
+def test_a_duplicated_word_removed_keeps_both_spans_on_the_survivor() -> None:
+    old = "said that that Kim left"
+    new = "said that Kim left"
+    first, second = place(old, new, span(old, "that"), span(old, "that", 1))
+    assert (first.start, first.end) == (second.start, second.end) == (5, 9)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(Span(0, 5, "Kim X"), id="wrong-text"),
+        pytest.param(Span(3, 3, ""), id="empty"),
+        pytest.param(Span(10, 500, "x"), id="past-the-end"),
+    ],
+)
+def test_a_span_that_does_not_describe_the_old_text_is_refused(bad: Span) -> None:
+    with pytest.raises(ValueError, match="does not match"):
+        reanchor(P1, P1 + " More.", [bad])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        pytest.param("sent", "send", 0.75, id="one-in-four"),
+        pytest.param('"yes"', "“yes”", 1.0, id="curly-quotes"),
+        pytest.param("pro-Kremlin", "pro\u2013Kremlin", 1.0, id="en-dash"),
+        pytest.param("North  Korea", "north korea", 1.0, id="case-and-spaces"),
+        pytest.param("Kim", "Lee", 0.0, id="unrelated"),
+    ],
+)
+def test_similarity_is_blind_to_typography(a: str, b: str, expected: float) -> None:
+    assert similarity(a, b) == pytest.approx(expected)
