@@ -273,3 +273,58 @@ def test_two_concurrent_requests_with_one_key_write_once(server: LiveServer):
     assert {r.status for r in responses} == {201}
     assert len({tuple(a["id"] for a in r.body["annotations"]) for r in responses}) == 1
     assert len(client.all_items(f"/v1/documents/{document_id}/annotations")) == 2_000
+
+
+def test_annotations_made_while_the_text_changes_fit_the_text(server: LiveServer):
+    """Annotating and correcting the text at the same time: every annotation ends up
+    checked against the text it is stored with (the document's row lock on
+    PostgreSQL, one writer at a time on SQLite), so none holds a stale span."""
+    setup = server.client()
+    words = [f"word{i:03d}" for i in range(300)]
+    document_id = new_document(setup, " ".join(words))
+    stop = threading.Event()
+
+    def annotator(number: int) -> int:
+        client, rng, made = server.client(), random.Random(number), 0
+        deadline = time.monotonic() + 120
+        while not stop.is_set() and time.monotonic() < deadline:
+            text = client.get(f"/v1/documents/{document_id}").body["text"]
+            word = rng.choice(words)
+            start = text.find(word)
+            if start < 0:
+                continue
+            body = {"type": "entity", "label": "PERSON", "start": start, "end": start + 7}
+            body["text"] = word
+            response = client.request("POST", f"/v1/documents/{document_id}/annotations", body)
+            # 422: the text changed between the read and the write; the span was refused.
+            assert response.status in (201, 422), response.body
+            made += response.status == 201
+        return made
+
+    def editor() -> None:
+        client = server.client()
+        try:
+            for round_ in range(15):
+                current = client.get(f"/v1/documents/{document_id}")
+                # Insert a word at the front: everything after it shifts.
+                response = client.request(
+                    "PUT",
+                    f"/v1/documents/{document_id}/text",
+                    {"text": f"edit{round_:02d} " + current.body["text"]},
+                    {"If-Match": current.headers["ETag"]},
+                )
+                assert response.status in (200, 412), response.body
+        finally:
+            stop.set()
+
+    with ThreadPoolExecutor(5) as pool:
+        made = [pool.submit(annotator, n) for n in range(4)]
+        pool.submit(editor).result()
+        created = sum(f.result() for f in made)
+    assert created > 0
+    final = setup.get(f"/v1/documents/{document_id}").body
+    stored = setup.all_items(f"/v1/documents/{document_id}/annotations")
+    assert len(stored) == created
+    for annotation in stored:
+        assert final["text"][annotation["start"] : annotation["end"]] == annotation["text"]
+        assert annotation["text"].startswith("word")

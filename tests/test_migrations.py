@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select, text
 
 from service import migrate
 from service.db import make_engine
+from service.models import Annotation, Document, Link
 from tests.conftest import scratch_database
 
 
@@ -35,5 +39,48 @@ def test_downgrade_to_base_removes_every_table(tmp_path):
                 command.downgrade(migrate.alembic_config(connection), "base")
             with engine.connect() as connection:
                 assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+        finally:
+            engine.dispose()
+
+
+def test_text_revisions_migration_keeps_every_row(tmp_path):
+    """0005 adds columns in place: on SQLite a table copy would have cascaded the
+    annotations' deletion to their links."""
+    with scratch_database(tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            with engine.begin() as connection:
+                command.upgrade(migrate.alembic_config(connection), "0004_search_and_span_indexes")
+            sqlite = url.startswith("sqlite")
+            ids = {name: uuid.uuid4() for name in ("doc", "kim", "quote", "link")}
+            values = {name: i.hex if sqlite else i for name, i in ids.items()}
+            values["now"] = datetime.now(UTC).isoformat(" ")
+            rows = (
+                "INSERT INTO documents (id, text, length, metadata, created_at, updated_at, "
+                "version) VALUES (:doc, 'Kim said: “Yes.”', 16, '{}', :now, :now, 1)",
+                *(
+                    "INSERT INTO annotations (id, document_id, type, label, start_offset, "
+                    "end_offset, text, attributes, status, created_by, created_at, updated_at, "
+                    f"version) VALUES (:{name}, :doc, '{kind}', '{label}', {start}, {end}, "
+                    "'x', '{}', 'accepted', 't', :now, :now, 1)"
+                    for name, kind, label, start, end in (
+                        ("kim", "entity", "PERSON", 0, 3),
+                        ("quote", "quote", "DIRECT", 10, 16),
+                    )
+                ),
+                "INSERT INTO links (id, document_id, type, source_id, target_id, attributes, "
+                "created_by, created_at, updated_at, version) VALUES (:link, :doc, 'speaker', "
+                ":quote, :kim, '{}', 't', :now, :now, 1)",
+            )
+            with engine.begin() as connection:
+                for row in rows:
+                    connection.execute(text(row), values)
+            migrate.upgrade(engine)
+            with engine.connect() as connection:
+                assert connection.execute(select(func.count()).select_from(Link)).scalar() == 1
+                anchors = connection.execute(select(Annotation.anchor)).scalars().all()
+                assert anchors == ["exact", "exact"]
+                assert connection.execute(select(Document.revision)).scalar() == 1
+                assert connection.execute(select(Link.dangling)).scalar() is False
         finally:
             engine.dispose()

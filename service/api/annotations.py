@@ -5,6 +5,7 @@ from typing import Any
 
 import flask
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from service.api import exchange, units
 from service.api.common import (
@@ -30,11 +31,10 @@ from service.api.common import (
     settings,
 )
 from service.db import get_session
-from service.errors import BadRequest
+from service.errors import BadRequest, Conflict
 from service.formats import native, w3c
 from service.schemas.annotations import (
     AnnotationCreateSchema,
-    AnnotationListArgsSchema,
     AnnotationPageSchema,
     AnnotationRestoredSchema,
     AnnotationSchema,
@@ -42,9 +42,10 @@ from service.schemas.annotations import (
     BatchWriteSchema,
     BatchWrittenSchema,
     CorpusAnnotationListArgsSchema,
+    DocumentAnnotationListArgsSchema,
 )
 from service.schemas.changes import ChangePageSchema, HistoryArgsSchema
-from service.services import annotations, batch, documents
+from service.services import annotations, batch, documents, revisions
 
 blp = StoreBlueprint(
     "annotations",
@@ -63,16 +64,22 @@ def annotation_url(annotation_id: uuid.UUID) -> str:
 @blp.route("/documents/<uuid:document_id>/annotations")
 class DocumentAnnotations(MethodView):
     @blp.doc(operationId="listDocumentAnnotations")
-    @blp.query(AnnotationListArgsSchema)
+    @blp.query(DocumentAnnotationListArgsSchema)
     @blp.response(200, AnnotationPageSchema, headers=PAGE_HEADERS)
     @blp.problems(400, 404)
     def get(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
         """List a document's annotations
 
-        Filtered by type, labels, status, creator and position (`overlaps`, `within`,
-        `at`); ordered by (start, end, id), cursor-paginated."""
+        Filtered by type, labels, status, creator, position (`overlaps`, `within`,
+        `at`) and anchor status (orphans only with `anchor=orphaned`); ordered by
+        (start, end, id), cursor-paginated. With `revision`, the annotations of that
+        revision of the text, with their spans as they were then."""
         session = get_session()
         unit = units.unit_of(args)
+        if args.get("revision") is not None:
+            document = documents.get(session, document_id)
+            if args["revision"] != document.revision:
+                return self._at_revision(session, document, args, unit)
         text = documents.get(session, document_id).text if unit != units.CODEPOINT else ""
         narrowed = annotation_filter(
             _positions_in_codepoints(args, text, unit), document_id=document_id
@@ -86,6 +93,25 @@ class DocumentAnnotations(MethodView):
             result,
             native.annotation_from_wire,
             lambda items: units.from_codepoints(items, text, unit),
+        )
+        return units.labelled(response, unit)
+
+    @staticmethod
+    def _at_revision(
+        session: Session, document: Any, args: dict[str, Any], unit: str
+    ) -> flask.Response:
+        text = revisions.text_at(session, document, args["revision"])
+        narrowed = annotation_filter(_positions_in_codepoints(args, text, unit))
+        result = revisions.query_at(
+            session,
+            document,
+            args["revision"],
+            narrowed,
+            limit=page_limit(args),
+            cursor=args.get("cursor"),
+        )
+        response = page(
+            result, lambda item: item, lambda items: units.from_codepoints(items, text, unit)
         )
         return units.labelled(response, unit)
 
@@ -104,7 +130,7 @@ class DocumentAnnotations(MethodView):
         sent must equal the document's text at [start, end)."""
         session = get_session()
         unit = units.unit_of(args)
-        document = documents.get(session, document_id)
+        document = documents.get(session, document_id, lock="share")
         annotation = annotations.create(
             session,
             document,
@@ -149,6 +175,7 @@ def annotation_filter(args: dict[str, Any], **fixed: Any) -> annotations.Filter:
         within=args.get("within"),
         at=args.get("at"),
         q=args.get("q"),
+        anchor=args.get("anchor"),
     )
 
 
@@ -213,7 +240,7 @@ class Annotation(MethodView):
     @blp.query(units.OffsetUnitArgsSchema)
     @blp.response(200, AnnotationSchema, headers=ETAG_HEADER)
     @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
-    @blp.problems(400, 404)
+    @blp.problems(400, 404, 409)
     def get(self, args: dict[str, Any], annotation_id: uuid.UUID) -> flask.Response:
         """Get an annotation
 
@@ -223,6 +250,11 @@ class Annotation(MethodView):
         annotation = annotations.get(session, annotation_id)
         body = native.annotation(annotation)
         if _wants_w3c():
+            if annotation.anchor == annotations.ORPHANED:
+                raise Conflict(
+                    f"annotation {annotation_id} is orphaned: it has no place in the current "
+                    "text for a W3C selector; get it as JSON"
+                )
             text = documents.get(session, annotation.document_id).text
             response = resource(
                 w3c.annotation(body, text, exchange.iri),
@@ -338,7 +370,7 @@ class AnnotationBatch(MethodView):
         body = json_body()
         session = get_session()
         unit = units.unit_of(args)
-        document = documents.get(session, document_id)
+        document = documents.get(session, document_id, lock="share")
         items = body.get("annotations", [])
         if unit != units.CODEPOINT:
             items = [

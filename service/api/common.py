@@ -89,12 +89,12 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def check_if_match(version: int) -> None:
+def check_if_match(version: int, *, required: bool = False) -> None:
     """Refuse a write whose If-Match names another version than the stored one (412),
-    or that has none when REQUIRE_IF_MATCH is set (428)."""
+    or that has none when it is ``required`` or REQUIRE_IF_MATCH is set (428)."""
     if_match = flask.request.if_match
     if not if_match:
-        if settings().require_if_match:
+        if required or settings().require_if_match:
             raise PreconditionRequired(
                 f"{flask.request.method} needs an If-Match header here: send the ETag you "
                 "read, so that a concurrent change is not overwritten",

@@ -31,6 +31,7 @@ from service.api.common import (
 from service.db import get_session
 from service.formats import native
 from service.schemas.changes import ChangePageSchema, HistoryArgsSchema
+from service.schemas.common import PageArgsSchema
 from service.schemas.documents import (
     DocumentCreateSchema,
     DocumentGetArgsSchema,
@@ -41,7 +42,8 @@ from service.schemas.documents import (
     DocumentWithRelationsSchema,
     EntityListSchema,
 )
-from service.services import annotations, documents, entities, links
+from service.schemas.revisions import DocumentTextSchema, RevisionPageSchema, TextRevisedSchema
+from service.services import annotations, documents, entities, links, revisions
 
 blp = StoreBlueprint(
     "documents",
@@ -106,21 +108,34 @@ class Document(MethodView):
     def get(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
         """Get a document
 
-        With `include=annotations,links`, all its annotations and links come in the
-        same response (a document holds at most MAX_ANNOTATIONS_PER_DOCUMENT
-        annotations, 100,000 by default). That response's ETag is a weak one over the
-        whole body, for caching; use the document's own ETag (or `version`) in If-Match."""
+        With `include=annotations,links`, all its annotations (but the orphaned ones)
+        and links come in the same response (a document holds at most
+        MAX_ANNOTATIONS_PER_DOCUMENT annotations, 100,000 by default). That response's
+        ETag is a weak one over the whole body, for caching; use the document's own
+        ETag (or `version`) in If-Match. With `revision`, the text (and the
+        annotations' spans) as they were at that revision."""
         session = get_session()
-        body = native.document(documents.get(session, document_id))
+        document = documents.get(session, document_id)
+        revision: int = args.get("revision") or document.revision
+        earlier = revision != document.revision
+        if earlier:
+            body = revisions.document_at(session, document, revision)
+        else:
+            body = native.document(document)
         include = set(args.get("include") or ())
         if not include:
-            return resource(body)
+            return resource(body, variant=f"r{revision}" if earlier else None)
         unit = units.unit_of(args)
         if "annotations" in include:
-            body["annotations"] = [
-                native.annotation_from_wire(row)
-                for row in annotations.all_of_document(session, document_id)
-            ]
+            if earlier:
+                body["annotations"] = revisions.annotations_at(
+                    session, document, revision, anchor=None
+                )
+            else:
+                body["annotations"] = [
+                    native.annotation_from_wire(row)
+                    for row in annotations.all_of_document(session, document_id)
+                ]
             units.from_codepoints(body["annotations"], body["text"], unit)
         if "links" in include:
             body["links"] = [
@@ -136,7 +151,8 @@ class Document(MethodView):
         """Update a document's metadata
 
         Changes `title`, `source_url`, `published_at`, `language`, `metadata` and
-        `external_id`; the text cannot be changed by PATCH (422)."""
+        `external_id`; the text cannot be changed by PATCH (422): PUT it to
+        `/v1/documents/{document_id}/text`."""
         session = get_session()
         document = documents.get(session, document_id)
         check_if_match(document.version)
@@ -155,6 +171,62 @@ class Document(MethodView):
         check_if_match(document.version)
         documents.delete(session, document, actor=actor())
         return commit(session, no_content())
+
+
+@blp.route("/<uuid:document_id>/text")
+class DocumentText(MethodView):
+    @blp.doc(operationId="replaceDocumentText", parameters=[IF_MATCH])
+    @blp.body(DocumentTextSchema)
+    @blp.response(200, TextRevisedSchema, headers=ETAG_HEADER)
+    @blp.problems(404, 412, *BODY_STATUSES, 428)
+    def put(self, fields: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
+        """Correct a document's text
+
+        Stores the text as a new revision (the earlier ones are kept) and, in the same
+        transaction, carries every annotation over: mapped through the difference of
+        the two texts, each gets an `anchor` status: `exact` (untouched), `shifted`
+        (same text, new offsets), `fuzzy` (its text changed slightly, found again by
+        its quote, prefix and suffix, with a similarity of at least 0.75, typography
+        aside) or `orphaned` (not found: it keeps its last span and text, leaves the
+        default lists, and is listed with `anchor=orphaned`). Links to orphans are kept
+        and flagged `dangling`. The response counts each status and names the orphans.
+        If-Match with the document's ETag is required (428 without it)."""
+        session = get_session()
+        document = documents.get(session, document_id, lock="update")
+        check_if_match(document.version, required=True)
+        revised = revisions.replace_text(
+            session,
+            document,
+            fields["text"],
+            actor=actor(),
+            max_length=settings().max_document_length,
+        )
+        body = {
+            "changed": revised.changed,
+            "document": native.document(document),
+            "anchoring": revised.report(),
+        }
+        return commit(session, resource(body, version=document.version))
+
+
+@blp.route("/<uuid:document_id>/revisions")
+class DocumentRevisions(MethodView):
+    @blp.doc(operationId="listDocumentRevisions")
+    @blp.query(PageArgsSchema)
+    @blp.response(200, RevisionPageSchema, headers=PAGE_HEADERS)
+    @blp.problems(400, 404)
+    def get(self, args: dict[str, Any], document_id: uuid.UUID) -> flask.Response:
+        """List the revisions of a document's text
+
+        Oldest first: each with its length, who stored it and when, and what
+        re-anchoring did to the annotations when it replaced the one before. Read one
+        with `GET /v1/documents/{document_id}?revision=N`."""
+        session = get_session()
+        document = documents.get(session, document_id)
+        result = revisions.list_page(
+            session, document, limit=page_limit(args), cursor=args.get("cursor")
+        )
+        return page(result, native.revision)
 
 
 @blp.route("/<uuid:document_id>/history")

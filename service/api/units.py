@@ -9,7 +9,7 @@ from typing import Any
 
 import flask
 
-from service.errors import InvalidSpan
+from service.errors import BadRequest, InvalidSpan
 from service.formats.units import OffsetError, OffsetMap
 from service.schemas import annotations as schemas
 
@@ -43,9 +43,19 @@ def to_codepoints(
 
 
 def from_codepoints(items: Iterable[dict[str, Any]], text: str, unit: str) -> None:
-    """Turn the start and end of each item (in place) into ``unit``."""
+    """Turn the start and end of each item (in place) into ``unit``. An orphaned
+    annotation's offsets belong to an earlier revision of the text, so they cannot be
+    turned with this one: asking for them in another unit is a 400."""
     if unit == CODEPOINT:
         return
+    items = list(items)
+    orphans = [item["id"] for item in items if item.get("anchor") == "orphaned"]
+    if orphans:
+        raise BadRequest(
+            f"orphaned annotations ({', '.join(orphans[:5])}) keep code point offsets of an "
+            "earlier revision of the text; ask for them with offset_unit=codepoint",
+            errors={"offset_unit": ["must be codepoint for orphaned annotations"]},
+        )
     offsets = OffsetMap(text, unit)
     for item in items:
         item["start"] = offsets.from_codepoint(item["start"])

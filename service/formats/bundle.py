@@ -29,7 +29,18 @@ FORMAT = "annotation-store/bundle@1"
 DOCUMENT_FIELDS = ("external_id", "title", "language", "source_url", "published_at")
 # Fields the server writes; an exported bundle carries them, an import ignores them.
 SERVER_FIELDS = frozenset(
-    {"id", "document_id", "text", "created_by", "created_at", "updated_at", "version"}
+    {
+        "id",
+        "document_id",
+        "text",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+        "revision",
+        "anchor",
+        "dangling",
+    }
 )
 ANNOTATION_KEYS = frozenset(
     {

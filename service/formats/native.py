@@ -40,6 +40,7 @@ def document(doc: Document) -> dict[str, Any]:
         "published_at": timestamp(doc.published_at),
         "language": doc.language,
         "metadata": doc.meta,
+        "revision": doc.revision,
         "created_at": timestamp(doc.created_at),
         "updated_at": timestamp(doc.updated_at),
         "version": doc.version,
@@ -59,6 +60,7 @@ def annotation(ann: Annotation | Row[Any]) -> dict[str, Any]:
         "attributes": ann.attributes,
         "confidence": ann.confidence,
         "status": ann.status,
+        "anchor": ann.anchor,
         "created_by": ann.created_by,
         "created_at": timestamp(ann.created_at),
         "updated_at": timestamp(ann.updated_at),
@@ -74,10 +76,22 @@ def link(lnk: Link | Row[Any]) -> dict[str, Any]:
         "source_id": str(lnk.source_id),
         "target_id": str(lnk.target_id),
         "attributes": lnk.attributes,
+        "dangling": lnk.dangling,
         "created_by": lnk.created_by,
         "created_at": timestamp(lnk.created_at),
         "updated_at": timestamp(lnk.updated_at),
         "version": lnk.version,
+    }
+
+
+def revision(info: Any) -> dict[str, Any]:
+    return {
+        "revision": info.revision,
+        "length": info.length,
+        "created_at": timestamp(info.created_at),
+        "created_by": info.created_by,
+        "current": info.current,
+        "anchoring": info.anchoring,
     }
 
 
@@ -140,7 +154,23 @@ def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:
     """The same as ``annotation()``, from a row of wire columns in the order of
     services.annotations.WIRE_ATTRIBUTES. Inlined: it runs for every row of every
     list."""
-    (i, d, kind, label, start, end, text, attributes, confidence, status, by, c, u, version) = row
+    (
+        i,
+        d,
+        kind,
+        label,
+        start,
+        end,
+        text,
+        attributes,
+        confidence,
+        status,
+        by,
+        c,
+        u,
+        version,
+        anchor,
+    ) = row
     if len(i) == 32:
         i = f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}"
         d = f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:]}"
@@ -155,6 +185,7 @@ def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:
         "attributes": orjson.Fragment(attributes),
         "confidence": confidence,
         "status": status,
+        "anchor": anchor,
         "created_by": by,
         "created_at": f"{c[:10]}T{c[11:19]}Z" if c[19:] == ".000000" else f"{c[:10]}T{c[11:]}Z",
         "updated_at": f"{u[:10]}T{u[11:19]}Z" if u[19:] == ".000000" else f"{u[:10]}T{u[11:]}Z",
@@ -165,7 +196,7 @@ def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:
 def link_from_wire(row: Sequence[Any]) -> dict[str, Any]:
     """The same as ``link()``, from a row of wire columns in the order of
     services.links.WIRE_ATTRIBUTES."""
-    (id_, document, kind, source, target, attributes, by, created, updated, version) = row
+    (id_, document, kind, source, target, attributes, by, created, updated, version, dangling) = row
     return {
         "id": _id(id_),
         "document_id": _id(document),
@@ -173,6 +204,7 @@ def link_from_wire(row: Sequence[Any]) -> dict[str, Any]:
         "source_id": _id(source),
         "target_id": _id(target),
         "attributes": orjson.Fragment(attributes),
+        "dangling": bool(dangling),
         "created_by": by,
         "created_at": _time(created),
         "updated_at": _time(updated),
@@ -200,6 +232,8 @@ def annotation_values(wire: dict[str, Any]) -> dict[str, Any]:
         "document_id": uuid.UUID(wire["document_id"]),
         **{name: wire[name] for name in ("type", "label", "start", "end", "text")},
         **{name: wire[name] for name in ("attributes", "confidence", "status", "created_by")},
+        # Snapshots from before text revisions have no anchor.
+        "anchor": wire.get("anchor", "exact"),
         "created_at": _datetime(wire["created_at"]),
         "updated_at": _datetime(wire["updated_at"]),
         "version": wire["version"],
@@ -211,6 +245,7 @@ def link_values(wire: dict[str, Any]) -> dict[str, Any]:
     return {
         **{name: uuid.UUID(wire[name]) for name in ("id", "document_id", "source_id", "target_id")},
         **{name: wire[name] for name in ("type", "attributes", "created_by", "version")},
+        "dangling": wire.get("dangling", False),
         "created_at": _datetime(wire["created_at"]),
         "updated_at": _datetime(wire["updated_at"]),
     }

@@ -6,5 +6,16 @@ from service.models.changes import Change
 from service.models.documents import Document
 from service.models.idempotency import IdempotencyRecord
 from service.models.label_schema import LabelSchema
+from service.models.revisions import AnnotationSpan, DocumentRevision
 
-__all__ = ["Annotation", "ApiKey", "Change", "Document", "IdempotencyRecord", "LabelSchema", "Link"]
+__all__ = [
+    "Annotation",
+    "AnnotationSpan",
+    "ApiKey",
+    "Change",
+    "Document",
+    "DocumentRevision",
+    "IdempotencyRecord",
+    "LabelSchema",
+    "Link",
+]

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,6 +38,9 @@ class Annotation(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     confidence: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="accepted")
+    # How the span came through the last change of the text (see service.anchoring);
+    # an orphan keeps its last span and text, which the current text no longer has.
+    anchor: Mapped[str] = mapped_column(String(16), default="exact", server_default="exact")
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -44,6 +49,9 @@ class Annotation(Base):
     __table_args__ = (
         CheckConstraint("start_offset >= 0 AND start_offset < end_offset", name="span_order"),
         CheckConstraint("status IN ('proposed', 'accepted', 'rejected')", name="status_vocabulary"),
+        CheckConstraint(
+            "anchor IN ('exact', 'shifted', 'fuzzy', 'orphaned')", name="anchor_vocabulary"
+        ),
         Index("ix_annotations_document_span", "document_id", "start_offset", "end_offset", "id"),
         Index("ix_annotations_document_end", "document_id", "end_offset"),
     )
@@ -68,6 +76,8 @@ class Link(Base):
         ForeignKey("annotations.id", ondelete="CASCADE"), index=True
     )
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # Whether an end is an orphaned annotation: the link is kept, and flagged.
+    dangling: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,6 +24,8 @@ class Document(Base):
     language: Mapped[str | None] = mapped_column(String(35))
     # "metadata" is reserved by SQLAlchemy's declarative base; the column keeps the wire name.
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)
+    # The text's revision: 1 as created, one more on every PUT of the text.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer)

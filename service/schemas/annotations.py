@@ -17,6 +17,7 @@ from service.schemas.common import (
 from service.schemas.links import LinkSchema
 
 STATUSES = ("proposed", "accepted", "rejected")
+ANCHORS = ("exact", "shifted", "fuzzy", "orphaned")
 
 
 def _type(**options: Any) -> fields.Field:
@@ -121,6 +122,16 @@ class AnnotationSchema(ma.Schema):
         validate=validate.OneOf(STATUSES),
         metadata=described("Review status: proposed, accepted or rejected"),
     )
+    anchor = fields.String(
+        required=True,
+        validate=validate.OneOf(ANCHORS),
+        metadata=described(
+            "How the span came through the last change of the document's text: exact "
+            "(untouched), shifted (same text, moved), fuzzy (its text changed slightly and "
+            "was found again) or orphaned (not found: start, end and text are where it "
+            "last was, in an earlier revision)"
+        ),
+    )
     created_by = fields.String(
         required=True,
         metadata=described("Who made it: the authenticated identity", example="ner-tagger"),
@@ -185,6 +196,25 @@ class AnnotationListArgsSchema(PageArgsSchema, OffsetUnitArgsSchema):
     at = fields.Integer(
         validate=validate.Range(min=0),
         metadata=described("Only spans containing this offset", example=12),
+    )
+    anchor = fields.String(
+        validate=validate.OneOf(ANCHORS),
+        metadata=described(
+            "Only annotations with this anchor status. Without it, lists leave out the "
+            "orphaned ones (which a change of the text left without a place); "
+            "anchor=orphaned lists those"
+        ),
+    )
+
+
+class DocumentAnnotationListArgsSchema(AnnotationListArgsSchema):
+    revision = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata=described(
+            "Show the text and spans as they were at this revision of the text "
+            "(GET .../revisions lists them); the current one by default",
+            example=1,
+        ),
     )
 
 

@@ -7,7 +7,18 @@ from marshmallow import fields, validate
 
 # Fields the server owns: a client may send back what it read, and they are ignored.
 READ_ONLY_FIELDS = frozenset(
-    {"id", "document_id", "created_by", "created_at", "updated_at", "version", "length"}
+    {
+        "id",
+        "document_id",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+        "length",
+        "revision",
+        "anchor",
+        "dangling",
+    }
 )
 
 

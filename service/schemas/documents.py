@@ -88,6 +88,13 @@ class DocumentSchema(DocumentMetadataFields):
     length = fields.Integer(
         required=True, metadata=described("Length of the text in Unicode code points", example=68)
     )
+    revision = fields.Integer(
+        required=True,
+        metadata=described(
+            "The text's revision: 1 as created, one more on every change of the text",
+            example=1,
+        ),
+    )
     created_at = fields.AwareDateTime(required=True, metadata=described("Creation time (UTC)"))
     updated_at = fields.AwareDateTime(required=True, metadata=described("Last change (UTC)"))
     version = fields.Integer(
@@ -108,6 +115,14 @@ class DocumentWithRelationsSchema(DocumentSchema):
 
 
 class DocumentGetArgsSchema(OffsetUnitArgsSchema):
+    revision = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata=described(
+            "Show the text and spans as they were at this revision of the text "
+            "(GET .../revisions lists them); the current one by default",
+            example=1,
+        ),
+    )
     include = DelimitedList(
         fields.String(validate=validate.OneOf(("annotations", "links"))),
         metadata=described(

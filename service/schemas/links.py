@@ -64,6 +64,14 @@ class LinkSchema(ma.Schema):
     attributes = fields.Dict(
         keys=fields.String(), required=True, metadata=described(ATTRIBUTES_DESCRIPTION)
     )
+    dangling = fields.Boolean(
+        required=True,
+        metadata=described(
+            "True when an end is an orphaned annotation (one a change of the text left "
+            "without a place); the link is kept",
+            example=False,
+        ),
+    )
     created_by = fields.String(
         required=True, metadata=described("Who made it", example="annotator-7")
     )

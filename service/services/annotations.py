@@ -33,7 +33,7 @@ from service.errors import (
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.services import history, label_schema, links, wire
-from service.services.checks import refuse_nul
+from service.services.checks import refuse_unstorable
 from service.services.pagination import (
     Ordering,
     Page,
@@ -65,6 +65,7 @@ WIRE_ATTRIBUTES = (
     Annotation.created_at,
     Annotation.updated_at,
     Annotation.version,
+    Annotation.anchor,
 )
 
 
@@ -81,6 +82,8 @@ class Filter:
     within: tuple[int, int] | None = None  # spans inside [start, end)
     at: int | None = None  # spans containing this offset
     q: str | None = None  # case-insensitive substring of the span's text
+    # Only this anchor status; without it, every annotation but the orphans.
+    anchor: str | None = None
 
     def parameters(self) -> dict[str, Any]:
         """The filter's values by the names of the bound parameters of CONDITIONS."""
@@ -94,6 +97,10 @@ class Filter:
             span = getattr(self, name)
             if span is not None:
                 given[f"{name}_start"], given[f"{name}_end"] = span
+        if self.anchor is None:
+            given["not_anchor"] = ORPHANED
+        else:
+            given["anchor"] = self.anchor
         if self.q:
             escaped = self.q.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
             given["q"] = f"%{escaped}%"
@@ -114,6 +121,8 @@ CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
     "within_end": lambda: Annotation.end <= bindparam("within_end"),
     "at": lambda: and_(Annotation.start <= bindparam("at"), Annotation.end > bindparam("at")),
     "q": lambda: func.lower(Annotation.text).like(bindparam("q"), escape="/"),
+    "anchor": lambda: Annotation.anchor == bindparam("anchor"),
+    "not_anchor": lambda: Annotation.anchor != bindparam("not_anchor"),
 }
 AFTER = ("after_document_id", "after_start", "after_end", "after_id")
 
@@ -134,6 +143,7 @@ def _statement(postgresql: bool, filters: tuple[str, ...], after: bool) -> Selec
     return statement.order_by(*SPAN_ORDER.columns).limit(bindparam("limit"))
 
 
+ORPHANED = "orphaned"
 EDITABLE_FIELDS = ("type", "label", "start", "end", "attributes", "confidence", "status")
 
 
@@ -186,7 +196,7 @@ def create(
     max_per_document: int | None = None,
 ) -> Annotation:
     _check_label(label_schema.current_rules(session), fields["type"], fields["label"])
-    refuse_nul(fields.get("attributes"), "attributes")
+    refuse_unstorable(fields.get("attributes"), "attributes")
     check_room(session, document, 1, max_per_document)
     text = span_text(document, fields["start"], fields["end"], fields.get("text"))
     now = utcnow()
@@ -213,7 +223,7 @@ def create(
 def update(
     session: Session, annotation: Annotation, changes: Mapping[str, Any], *, actor: str
 ) -> Annotation:
-    refuse_nul(changes.get("attributes"), "attributes")
+    refuse_unstorable(changes.get("attributes"), "attributes")
     new = {name: changes.get(name, getattr(annotation, name)) for name in EDITABLE_FIELDS}
     if new["attributes"] is None:
         new["attributes"] = {}
@@ -223,9 +233,17 @@ def update(
     if (new["type"], new["label"]) != (annotation.type, annotation.label):
         _check_label(rules, new["type"], new["label"])
         _check_links_still_fit(session, rules, annotation, new["type"], new["label"])
-    if "start" in changes or "end" in changes or "text" in changes:
-        document = session.get_one(Document, annotation.document_id)
+    # A span sent back as it was read is no change (an orphan's is not in the text).
+    placing = any(
+        name in changes and changes[name] != getattr(annotation, name)
+        for name in ("start", "end", "text")
+    )
+    if placing:
+        document = session.get_one(Document, annotation.document_id, with_for_update={"read": True})
         new["text"] = span_text(document, new["start"], new["end"], changes.get("text"))
+        # Placed by hand on the current text, an orphan included.
+        new["anchor"] = "exact"
+    was_orphaned = annotation.anchor == ORPHANED
     before = native.annotation(annotation)
     changed = False
     for name, value in new.items():
@@ -243,6 +261,8 @@ def update(
             before=before,
             after=native.annotation(annotation),
         )
+        if was_orphaned and annotation.anchor != ORPHANED:
+            links.clear_dangling(session, annotation, actor=actor)
     return annotation
 
 
@@ -300,7 +320,7 @@ def restore(
     if deletion is None or deletion.action != "delete" or deletion.before is None:
         raise NotFound(f"annotation {annotation_id} has no deletion in its history to undo")
     values = native.annotation_values(deletion.before)
-    document = session.get(Document, values["document_id"])
+    document = session.get(Document, values["document_id"], with_for_update={"read": True})
     if document is None:
         raise Conflict(
             f"annotation {annotation_id} cannot be restored: its document "
@@ -340,10 +360,10 @@ def query(session: Session, narrowed: Filter, *, limit: int, cursor: str | None)
 
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
-    """Every annotation of a document, as wire rows, in span order."""
+    """Every annotation of a document but the orphans, as wire rows, in span order."""
     statement = (
         select(*wire.columns(session, WIRE_ATTRIBUTES))
-        .where(Annotation.document_id == document_id)
+        .where(Annotation.document_id == document_id, Annotation.anchor != ORPHANED)
         .order_by(Annotation.start, Annotation.end, Annotation.id)
     )
     return list(session.execute(statement).all())

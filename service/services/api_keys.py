@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from service.db import utcnow
 from service.errors import Conflict, NotFound, RuleViolation
 from service.models import ApiKey
+from service.services.checks import refuse_unstorable
 from service.services.pagination import Ordering, Page, paginate, strict_uuid
 
 ROLES = ("reader", "annotator", "admin")
@@ -30,6 +31,7 @@ def _hash(secret: str) -> str:
 
 
 def create(session: Session, name: str, role: str) -> NewKey:
+    refuse_unstorable(name, "name")
     if role not in ROLES:
         raise RuleViolation(
             f"unknown role {role!r}", errors={"role": [f"must be one of {', '.join(ROLES)}"]}

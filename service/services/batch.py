@@ -23,7 +23,7 @@ from service.models import Annotation, Document, Link
 from service.schemas.common import READ_ONLY_FIELDS
 from service.services import annotations as annotations_service
 from service.services import history, label_schema
-from service.services.checks import holds_nul
+from service.services.checks import unstorable
 
 STATUSES = frozenset({"proposed", "accepted", "rejected"})
 ANNOTATION_FIELDS = frozenset(
@@ -127,6 +127,10 @@ def write(
     }
     for row in (*rows, *link_rows):
         row.update(provenance)
+    for row in rows:
+        row["anchor"] = "exact"
+    for row in link_rows:
+        row["dangling"] = False  # orphans cannot be linked (see _stored_ends)
 
     written = Written()
     if rows:
@@ -188,8 +192,8 @@ def _annotation_row(
     attributes = item.get("attributes")
     if attributes is not None and not isinstance(attributes, Mapping):
         errors.add(f"{path}.attributes", "Not a valid mapping type.")
-    elif holds_nul(attributes):
-        errors.add(f"{path}.attributes", "must not contain U+0000")
+    elif (what := unstorable(attributes)) is not None:
+        errors.add(f"{path}.attributes", f"must not contain {what}")
     confidence = item.get("confidence")
     if confidence is not None and (
         isinstance(confidence, bool)
@@ -268,8 +272,8 @@ def _link_rows(
         attributes = item.get("attributes")
         if attributes is not None and not isinstance(attributes, Mapping):
             errors.add(f"{path}.attributes", "Not a valid mapping type.")
-        elif holds_nul(attributes):
-            errors.add(f"{path}.attributes", "must not contain U+0000")
+        elif (what := unstorable(attributes)) is not None:
+            errors.add(f"{path}.attributes", f"must not contain {what}")
         if errors.count > failed or rule is None or source is None or target is None:
             continue
         assert isinstance(link_type, str)
@@ -318,7 +322,11 @@ def _resolve_end(
     parsed = _as_uuid(given_id) if isinstance(given_id, str) else None
     end = stored.get(parsed) if parsed is not None else None
     if end is None:
-        errors.add(f"{path}.{side}_id", f"{given_id!r} is not an annotation of this document")
+        errors.add(
+            f"{path}.{side}_id",
+            f"{given_id!r} is not an annotation of this document with a place in its text "
+            "(orphaned annotations cannot be linked)",
+        )
     return end
 
 
@@ -344,7 +352,9 @@ def _stored_ends(
         return {}
     found = session.execute(
         select(Annotation.id, Annotation.type, Annotation.label).where(
-            Annotation.document_id == document.id, Annotation.id.in_(ids)
+            Annotation.document_id == document.id,
+            Annotation.id.in_(ids),
+            Annotation.anchor != "orphaned",
         )
     )
     return {row.id: _End(row.id, row.type, row.label) for row in found}

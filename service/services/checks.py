@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from service.errors import RuleViolation
 
-NUL = "\x00"
+# U+0000, which PostgreSQL refuses in text and JSON, and unpaired surrogates, which a
+# JSON "\ud800" escape can produce but no UTF-8 database or JSON encoder takes.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def refuse_nul(value: Any, field: str) -> None:
-    """U+0000 cannot be stored (PostgreSQL refuses it in text and JSON); refuse it on
-    every database alike, wherever it hides in a JSON value."""
-    if holds_nul(value):
+def refuse_unstorable(value: Any, field: str) -> None:
+    """Refuse a value holding a character no database can store, wherever it hides in
+    a JSON value, on every database alike."""
+    what = unstorable(value)
+    if what is not None:
         raise RuleViolation(
-            f"{field} holds the character U+0000, which cannot be stored",
-            errors={field: ["must not contain U+0000"]},
+            f"{field} holds {what}, which cannot be stored",
+            errors={field: [f"must not contain {what}"]},
         )
 
 
-def holds_nul(value: Any) -> bool:
+def unstorable(value: Any) -> str | None:
+    """What in ``value`` cannot be stored ("U+0000", "an unpaired surrogate U+D800"),
+    if anything."""
+    found = unstorable_character(value)
+    if found is None:
+        return None
+    return "U+0000" if found == "\x00" else f"an unpaired surrogate U+{ord(found):04X}"
+
+
+def unstorable_character(value: Any) -> str | None:
+    """The first character of ``value`` that cannot be stored, if any."""
     if isinstance(value, str):
-        return NUL in value
+        match = _UNSTORABLE.search(value)
+        return match.group() if match else None
     if isinstance(value, dict):
-        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
-    return False
+        for key, item in value.items():
+            found = unstorable_character(key) or unstorable_character(item)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = unstorable_character(item)
+            if found is not None:
+                return found
+    return None

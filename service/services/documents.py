@@ -27,7 +27,7 @@ from service.errors import Conflict, NotFound, ReadOnlyField, RuleViolation
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.services import history
-from service.services.checks import refuse_nul
+from service.services.checks import refuse_unstorable
 from service.services.pagination import Ordering, Page, paginate, strict_float, strict_uuid
 
 # The fields a PATCH may change; the text changes only through a revision.
@@ -36,8 +36,15 @@ METADATA_FIELDS = ("external_id", "title", "source_url", "published_at", "langua
 ORDER_BY_ID = Ordering(columns=(Document.id,), attributes=("id",), parsers=(strict_uuid,))
 
 
-def get(session: Session, document_id: uuid.UUID) -> Document:
-    document = session.get(Document, document_id)
+def get(session: Session, document_id: uuid.UUID, *, lock: str | None = None) -> Document:
+    """The document; ``lock`` takes its row lock on PostgreSQL ("share" for writes that
+    read its text, "update" to change the text), so that no annotation is checked
+    against a text being replaced. SQLite's writers are serialised already."""
+    document = session.get(
+        Document,
+        document_id,
+        with_for_update=None if lock is None else {"read": lock == "share"},
+    )
     if document is None:
         raise NotFound(f"document {document_id} does not exist")
     return document
@@ -49,8 +56,14 @@ def ensure_exists(session: Session, document_id: uuid.UUID) -> None:
         raise NotFound(f"document {document_id} does not exist")
 
 
-def find_by_external_id(session: Session, external_id: str) -> Document | None:
-    return session.scalars(select(Document).where(Document.external_id == external_id)).first()
+def find_by_external_id(
+    session: Session, external_id: str, *, lock: str | None = None
+) -> Document | None:
+    """The document with this external_id; ``lock`` as for ``get``."""
+    statement = select(Document).where(Document.external_id == external_id)
+    if lock is not None:
+        statement = statement.with_for_update(read=lock == "share")
+    return session.scalars(statement).first()
 
 
 def _ensure_external_id_free(
@@ -66,10 +79,8 @@ def _ensure_external_id_free(
         )
 
 
-def create(
-    session: Session, fields: Mapping[str, Any], *, actor: str, max_length: int | None = None
-) -> Document:
-    text: str = fields["text"]
+def check_text(text: str, max_length: int | None) -> None:
+    """A text a document may have: not empty, not too long, no NUL."""
     if not text:
         raise RuleViolation("a document needs a non-empty text", errors={"text": ["is empty"]})
     if max_length is not None and len(text) > max_length:
@@ -77,8 +88,16 @@ def create(
             f"the text has {len(text)} code points; this store takes at most {max_length}",
             errors={"text": [f"longer than {max_length} code points"]},
         )
-    for name in ("text", *METADATA_FIELDS):
-        refuse_nul(fields.get(name), "metadata" if name == "meta" else name)
+    refuse_unstorable(text, "text")
+
+
+def create(
+    session: Session, fields: Mapping[str, Any], *, actor: str, max_length: int | None = None
+) -> Document:
+    text: str = fields["text"]
+    check_text(text, max_length)
+    for name in METADATA_FIELDS:
+        refuse_unstorable(fields.get(name), "metadata" if name == "meta" else name)
     _ensure_external_id_free(session, fields.get("external_id"))
     now = utcnow()
     document = Document(
@@ -99,11 +118,13 @@ def update(
     session: Session, document: Document, changes: Mapping[str, Any], *, actor: str
 ) -> Document:
     for name in METADATA_FIELDS:
-        refuse_nul(changes.get(name), "metadata" if name == "meta" else name)
+        refuse_unstorable(changes.get(name), "metadata" if name == "meta" else name)
     if "text" in changes and changes["text"] != document.text:
         raise ReadOnlyField(
-            "PATCH changes a document's metadata only; its text cannot be changed this way",
-            errors={"text": ["cannot be changed by PATCH"]},
+            "PATCH changes a document's metadata only; change the text with PUT "
+            f"/v1/documents/{document.id}/text, which keeps the earlier revision and "
+            "carries the annotations over",
+            errors={"text": ["cannot be changed by PATCH; PUT .../text"]},
         )
     if "external_id" in changes:
         _ensure_external_id_free(session, changes["external_id"], owner=document.id)

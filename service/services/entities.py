@@ -35,7 +35,11 @@ def of_document(session: Session, document_id: uuid.UUID) -> list[Entity]:
                 Annotation.text,
                 Annotation.attributes,
             )
-            .where(Annotation.document_id == document_id, Annotation.type == "entity")
+            .where(
+                Annotation.document_id == document_id,
+                Annotation.type == "entity",
+                Annotation.anchor != "orphaned",
+            )
             .order_by(Annotation.start, Annotation.end, Annotation.id)
         )
     }

@@ -13,16 +13,22 @@ from service.formats.exchange import Exported
 from service.models import Annotation, Document, Link
 from service.services import documents
 
+ORPHANED = "orphaned"
 CHUNK = 100  # documents read per query while streaming a corpus
 
 
 def exported(session: Session, document: Document) -> Exported:
+    """A document with its annotations and links. Orphaned annotations, which have no
+    place in the current text, and the links to them are left out: every format
+    anchors spans in the text."""
     annotations = session.scalars(
         select(Annotation)
-        .where(Annotation.document_id == document.id)
+        .where(Annotation.document_id == document.id, Annotation.anchor != ORPHANED)
         .order_by(Annotation.start, Annotation.end, Annotation.id)
     )
-    links = session.scalars(select(Link).where(Link.document_id == document.id).order_by(Link.id))
+    links = session.scalars(
+        select(Link).where(Link.document_id == document.id, ~Link.dangling).order_by(Link.id)
+    )
     return Exported(
         native.document(document),
         [native.annotation(a) for a in annotations],

@@ -135,6 +135,15 @@ def last_of(session: Session, resource: str, resource_id: uuid.UUID) -> Change |
     ).first()
 
 
+def first_of(session: Session, resource: str, resource_id: uuid.UUID) -> Change | None:
+    return session.scalars(
+        select(Change)
+        .where(Change.resource == resource, Change.resource_id == str(resource_id))
+        .order_by(Change.seq)
+        .limit(1)
+    ).first()
+
+
 def caused_by(session: Session, change: Change, resource: str) -> Iterable[Change]:
     return session.scalars(
         select(Change)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import anchoring
 from service.errors import DomainError, NotFound, RuleViolation
 from service.formats.exchange import IncomingAnnotation, IncomingDocument, quote
 from service.models import Annotation, Document, Link
@@ -107,8 +108,9 @@ def _apply_one(
     item_where: list[str] = []
     ids_by_ref: dict[str, str] = {}  # stored annotations, by the input's refs
     refs_new: set[str] = set()
-    for annotation in incoming.annotations:
-        span = _place(annotation, incoming.text, document.text, same_text)
+    aligned = {} if same_text else _aligned(incoming, document.text)
+    for index, annotation in enumerate(incoming.annotations):
+        span = aligned.get(index) or _place(annotation, incoming.text, document.text, same_text)
         if span is None:
             report.annotations.not_located += 1
             report.not_located.append(annotation.where)
@@ -217,7 +219,7 @@ def _placed_errors(
 def _find(session: Session, incoming: IncomingDocument) -> Document | None:
     external_id = incoming.fields.get("external_id")
     if external_id is not None:
-        found = documents.find_by_external_id(session, external_id)
+        found = documents.find_by_external_id(session, external_id, lock="share")
         if found is not None:
             return found
     if incoming.text:
@@ -225,8 +227,35 @@ def _find(session: Session, incoming: IncomingDocument) -> Document | None:
             select(Document)
             .where(Document.length == len(incoming.text), Document.text == incoming.text)
             .limit(1)
+            .with_for_update(read=True)
         ).first()
     return None
+
+
+def _aligned(incoming: IncomingDocument, stored: str) -> dict[int, tuple[int, int]]:
+    """Where the annotations of an input whose text differs from the stored one land,
+    by the same alignment as a text revision (service.anchoring), by index. Only
+    annotations whose offsets hold in the input's text are aligned; the rest, and those
+    alignment cannot place (the texts may differ more than a correction does), are
+    located by their quotes."""
+    source = incoming.text
+    if source is None:
+        return {}
+    indexes, spans = [], []
+    for index, annotation in enumerate(incoming.annotations):
+        start, end = annotation.start, annotation.end
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end):
+            continue
+        if end > len(source) or (annotation.exact not in (None, source[start:end])):
+            continue
+        indexes.append(index)
+        spans.append(anchoring.Span(start, end, source[start:end]))
+    placements = anchoring.reanchor(source, stored, spans)
+    return {
+        index: (placed.start, placed.end)
+        for index, placed in zip(indexes, placements, strict=True)
+        if placed.status != "orphaned"
+    }
 
 
 def _place(
@@ -286,9 +315,9 @@ def target_document(
 ) -> Document | None:
     """The stored document a text-less import names, if it names one."""
     if document_id is not None:
-        return documents.get(session, document_id)
+        return documents.get(session, document_id, lock="share")
     if external_id is not None:
-        found = documents.find_by_external_id(session, external_id)
+        found = documents.find_by_external_id(session, external_id, lock="share")
         if found is None:
             raise NotFound(f"no document has external_id {external_id!r}")
         return found

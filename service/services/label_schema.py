@@ -15,7 +15,7 @@ from service.errors import Conflict, InvalidSchema, PreconditionFailed
 from service.formats import native
 from service.models import Annotation, LabelSchema, Link
 from service.services import history
-from service.services.checks import refuse_nul
+from service.services.checks import refuse_unstorable
 
 # How many offending rows a 409 lists; the totals are always complete.
 CONFLICT_LISTING_LIMIT = 1000
@@ -121,8 +121,8 @@ def replace(
             f"the schema is at version {in_force.version}, not {expected_version}",
             current_version=in_force.version,
         )
-    refuse_nul(dict(annotation_types), "annotation_types")
-    refuse_nul(dict(link_types), "link_types")
+    refuse_unstorable(dict(annotation_types), "annotation_types")
+    refuse_unstorable(dict(link_types), "link_types")
     new_rules = _rules(in_force.version + 1, annotation_types, link_types)
     _check_coherent(annotation_types, link_types)
     conflicts = _stored_conflicts(session, new_rules)

@@ -14,7 +14,7 @@ from service.errors import Conflict, DomainError, InvalidLink, NotFound
 from service.formats import native
 from service.models import Annotation, Change, Link
 from service.services import history, label_schema, wire
-from service.services.checks import refuse_nul
+from service.services.checks import refuse_unstorable
 from service.services.pagination import Ordering, Page, paginate, strict_uuid
 
 ORDER_BY_ID = Ordering(columns=(Link.id,), attributes=("id",), parsers=(strict_uuid,))
@@ -33,6 +33,12 @@ def _end(session: Session, field: str, annotation_id: uuid.UUID) -> Annotation:
         raise InvalidLink(
             f"{field} {annotation_id} is not an existing annotation",
             errors={field: [f"annotation {annotation_id} does not exist"]},
+        )
+    if annotation.anchor == "orphaned":
+        raise InvalidLink(
+            f"{field} {annotation_id} is orphaned: a change of the text left it without a "
+            "place; give it a span again before linking it",
+            errors={field: [f"annotation {annotation_id} is orphaned"]},
         )
     return annotation
 
@@ -104,8 +110,26 @@ def _ensure_unique(
         )
 
 
+def clear_dangling(session: Session, placed: Annotation, *, actor: str) -> None:
+    """An orphan placed again: its links whose other end has a place are no longer
+    dangling."""
+    for link in session.scalars(
+        select(Link).where(
+            or_(Link.source_id == placed.id, Link.target_id == placed.id), Link.dangling
+        )
+    ):
+        other = link.target_id if link.source_id == placed.id else link.source_id
+        if session.get_one(Annotation, other).anchor == "orphaned":
+            continue
+        before = native.link(link)
+        link.dangling = False
+        link.updated_at = utcnow()
+        session.flush()
+        history.record(session, "update", "link", by=actor, before=before, after=native.link(link))
+
+
 def create(session: Session, fields: Mapping[str, Any], *, actor: str) -> Link:
-    refuse_nul(fields.get("attributes"), "attributes")
+    refuse_unstorable(fields.get("attributes"), "attributes")
     source = _checked_ends(session, fields["type"], fields["source_id"], fields["target_id"])
     now = utcnow()
     link = Link(
@@ -125,7 +149,7 @@ def create(session: Session, fields: Mapping[str, Any], *, actor: str) -> Link:
 
 
 def update(session: Session, link: Link, changes: Mapping[str, Any], *, actor: str) -> Link:
-    refuse_nul(changes.get("attributes"), "attributes")
+    refuse_unstorable(changes.get("attributes"), "attributes")
     new_type = changes.get("type", link.type)
     new_source = changes.get("source_id", link.source_id)
     new_target = changes.get("target_id", link.target_id)
@@ -223,6 +247,7 @@ WIRE_ATTRIBUTES = (
     Link.created_at,
     Link.updated_at,
     Link.version,
+    Link.dangling,
 )
 
 

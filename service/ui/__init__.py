@@ -109,7 +109,7 @@ def index() -> str:
     if ids:
         for document_id, kind, count in session.execute(
             select(Annotation.document_id, Annotation.type, func.count())
-            .where(Annotation.document_id.in_(ids))
+            .where(Annotation.document_id.in_(ids), Annotation.anchor != "orphaned")
             .group_by(Annotation.document_id, Annotation.type)
         ):
             counts[document_id][kind] = count
@@ -127,14 +127,14 @@ def document(document_id: uuid.UUID) -> str:
         native.annotation(a)
         for a in session.scalars(
             select(Annotation)
-            .where(Annotation.document_id == document_id)
+            .where(Annotation.document_id == document_id, Annotation.anchor != "orphaned")
             .order_by(Annotation.start, Annotation.end, Annotation.id)
         )
     ]
     edges = [
         native.link(edge)
         for edge in session.scalars(
-            select(Link).where(Link.document_id == document_id).order_by(Link.id)
+            select(Link).where(Link.document_id == document_id, ~Link.dangling).order_by(Link.id)
         )
     ]
     by_id = {a["id"]: a for a in spans}

@@ -92,7 +92,8 @@ def test_patch_that_changes_the_text_is_422_saying_so(client):
     doc = create(client).json
     response = client.patch(f"/v1/documents/{doc['id']}", json={"text": "Other text."})
     assert response.status_code == 422
-    assert "text cannot be changed" in response.json["detail"]
+    assert "PATCH changes a document's metadata only" in response.json["detail"]
+    assert f"PUT /v1/documents/{doc['id']}/text" in response.json["detail"]
     assert client.get(f"/v1/documents/{doc['id']}").json["text"] == "Some text."
 
 

@@ -96,3 +96,52 @@ def test_nul_in_annotation_attributes_is_refused(client, session):
         f"/v1/documents/{document.id}/annotations/batch", json={"annotations": [span]}
     )
     assert many.json["errors"]["annotations.0.attributes"] == ["must not contain U+0000"]
+
+
+# A JSON "\ud800" escape parses into an unpaired surrogate, which no UTF-8 database or
+# JSON encoder takes; sent raw, as a client would, since json= would refuse to encode it.
+@pytest.mark.parametrize(
+    ("url", "raw", "field"),
+    [
+        pytest.param("/v1/documents", '{"text": "a\\ud800b"}', "text", id="document-text"),
+        pytest.param(
+            "/v1/documents",
+            '{"text": "ab", "metadata": {"k": "\\udfff"}}',
+            "metadata",
+            id="metadata",
+        ),
+        pytest.param("/v1/documents", '{"text": "ab", "title": "\\ud83d"}', "title", id="title"),
+        pytest.param(
+            "/v1/keys", '{"name": "\\ud800", "role": "reader"}', "name", id="api-key-name"
+        ),
+    ],
+)
+def test_unpaired_surrogates_are_refused(client, session, url, raw, field):
+    before = client.get("/v1/documents").json["items"]
+    response = client.post(url, data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert "unpaired surrogate U+D" in response.json["errors"][field][0]
+    assert client.get("/v1/documents").json["items"] == before
+
+
+def test_unpaired_surrogates_in_annotation_attributes_are_refused(client, session):
+    document = make_document(session, "Putin")
+    session.commit()
+    span = (
+        '{"type": "entity", "label": "PERSON", "start": 0, "end": 5, '
+        '"attributes": {"k": "\\ud800"}}'
+    )
+    single = client.post(
+        f"/v1/documents/{document.id}/annotations", data=span, content_type="application/json"
+    )
+    assert single.status_code == 422
+    assert single.json["errors"]["attributes"] == ["must not contain an unpaired surrogate U+D800"]
+    many = client.post(
+        f"/v1/documents/{document.id}/annotations/batch",
+        data='{"annotations": [' + span + "]}",
+        content_type="application/json",
+    )
+    assert many.status_code == 422
+    assert many.json["errors"]["annotations.0.attributes"] == [
+        "must not contain an unpaired surrogate U+D800"
+    ]
