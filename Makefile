@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := service.app
 
-.PHONY: install run migrate seed test lint format openapi bench clean
+.PHONY: install run migrate seed test lint format openapi contract bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ format: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/flask openapi write openapi/openapi.json
 
+# The contract from outside: spec validators, generated Python and TypeScript clients,
+# Schemathesis against a live server (about 2 minutes; see contract/README.md).
+contract: $(STAMP)
+	bash .ci/contract.sh
+
 # Performance at ~10,000 and ~1,000,000 annotations on SQLite and PostgreSQL (about
 # 20 minutes); needs wrk (Debian's package) and PostgreSQL on 127.0.0.1:5432.
 bench: $(STAMP)
@@ -51,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache contract/.venv contract/typescript/node_modules

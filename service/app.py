@@ -113,7 +113,12 @@ class StoreApi(Api):
                 "body gets the first response (with Idempotent-Replayed: true) without "
                 "writing again; the same key with another body is a 422. Keys last "
                 "IDEMPOTENCY_TTL seconds (24 h by default)",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": "^[!-~]+$",
+                },
                 "required": False,
             },
             lazy=True,

@@ -153,3 +153,22 @@ def test_cli_works_where_the_metrics_directory_does_not_exist_yet(tmp_path):
     )
     assert "FileNotFoundError" not in result.stderr
     assert (tmp_path / "not-yet").is_dir()
+
+
+def pool_in_use(base):
+    _, _, body = get(f"{base}/metrics")
+    for row in body.decode().splitlines():
+        if row.startswith("db_pool_connections_in_use "):
+            return float(row.rsplit(" ", 1)[1])
+    raise AssertionError("no db_pool_connections_in_use gauge")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "w3c", "brat", "pubannotation", "conll", "spacy"])
+def test_streamed_exports_give_their_connections_back(server, fmt):
+    base, _ = server
+    for _ in range(20):
+        status, _, body = get(f"{base}/v1/export?format={fmt}")
+        assert status == 200
+        assert body
+    # The metrics request itself holds none.
+    assert pool_in_use(base) == 0

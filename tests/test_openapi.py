@@ -249,3 +249,22 @@ def test_header_parameters_add_to_query_parameters(spec):
     (operation,) = [op for _, _, op in operations(spec) if op["operationId"] == "getDocument"]
     names = {p.get("name", p.get("$ref", "").rsplit("/", 1)[-1]) for p in operation["parameters"]}
     assert {"include", "offset_unit", "IfNoneMatch"} <= names
+
+
+def test_links_lead_to_operations_and_parameters_that_exist(spec):
+    by_id = {op["operationId"]: (path, op) for _, path, op in operations(spec)}
+    count = 0
+    for _method, _path, operation in operations(spec):
+        for response in operation["responses"].values():
+            for name, link in response.get("links", {}).items():
+                count += 1
+                path, target = by_id[link["operationId"]]
+                parameters = {
+                    p.get("name")
+                    or spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]["name"]
+                    for p in target.get("parameters", [])
+                }
+                parameters |= set(re.findall(r"{(\w+)}", path))
+                for key in link["parameters"]:
+                    assert key.removeprefix("header.") in parameters, (name, key)
+    assert count >= 25

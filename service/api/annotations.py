@@ -31,7 +31,7 @@ from service.api.common import (
     settings,
 )
 from service.db import get_session
-from service.errors import BadRequest, Conflict
+from service.errors import BadRequest, Conflict, InvalidSpan
 from service.formats import native, w3c
 from service.schemas.annotations import (
     AnnotationCreateSchema,
@@ -150,17 +150,21 @@ def _wants_w3c() -> bool:
 
 
 def _positions_in_codepoints(args: dict[str, Any], text: str, unit: str) -> dict[str, Any]:
-    """The position filters of a query, from ``unit`` into code points."""
+    """The position filters of a query, from ``unit`` into code points; a position
+    inside a character is a malformed query (400)."""
     if unit == units.CODEPOINT:
         return args
     converted = dict(args)
-    for name in ("overlaps", "within"):
-        if args.get(name) is not None:
-            start, end = args[name]
-            span = units.to_codepoints(text, unit, {"start": start, "end": end})
-            converted[name] = (span["start"], span["end"])
-    if args.get("at") is not None:
-        converted["at"] = units.to_codepoints(text, unit, {"at": args["at"]}, ("at",))["at"]
+    for name in ("overlaps", "within", "at"):
+        value = args.get(name)
+        if value is None:
+            continue
+        offsets = {"start": value[0], "end": value[1]} if name != "at" else {"at": value}
+        try:
+            moved = units.to_codepoints(text, unit, offsets, tuple(offsets))
+        except InvalidSpan as error:
+            raise BadRequest(error.detail, errors={name: [error.detail]}) from None
+        converted[name] = moved["at"] if name == "at" else (moved["start"], moved["end"])
     return converted
 
 
@@ -184,13 +188,14 @@ class Annotations(MethodView):
     @blp.doc(operationId="listAnnotations")
     @blp.query(CorpusAnnotationListArgsSchema)
     @blp.response(200, AnnotationPageSchema, headers=PAGE_HEADERS)
-    @blp.problems(400)
+    @blp.problems(400, 404)
     def get(self, args: dict[str, Any]) -> flask.Response:
         """Search annotations across the corpus
 
-        Filtered by document, type, labels, status, creator, position and `q` (text
-        containing it, ignoring case); ordered by (document_id, start, end, id),
-        cursor-paginated."""
+        Filtered by document, type, labels, status, creator, position, anchor status
+        and `q` (text containing it, ignoring case); ordered by (document_id, start,
+        end, id), cursor-paginated. Positions in utf16 or utf8 need `document_id`, whose
+        text converts them (404 if it names no document)."""
         session = get_session()
         unit = units.unit_of(args)
         positions = any(args.get(name) is not None for name in ("overlaps", "within", "at"))

@@ -49,12 +49,86 @@ class ContractPlugin(BasePlugin):
             for status, response in responses.items():
                 if not isinstance(response, dict):
                     continue  # a shared response: it declares its headers itself
+                links = LINKS.get((operation.get("operationId", ""), str(status)))
+                if links:
+                    response["links"] = links
                 headers = response.setdefault("headers", {})
                 headers[REQUEST_ID_HEADER] = REQUEST_ID_HEADER
                 if "IdempotencyKey" in names and str(status).startswith("2"):
                     headers[REPLAYED_HEADER] = REPLAYED_HEADER
                 if "offset_unit" in names and str(status).startswith("2"):
                     headers[OFFSET_UNIT_HEADER] = OFFSET_UNIT_HEADER
+
+
+# OpenAPI links: how a response feeds the next request, for clients and for stateful
+# fuzzing (a document created, then annotated, read, changed and deleted).
+BODY_ID = "$response.body#/id"
+ETAG = "$response.header.ETag"
+
+
+def _link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": parameters}
+
+
+def _write_link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    """A link to a write that needs the ETag just read."""
+    return _link(operation_id, **parameters, **{"header.If-Match": ETAG})
+
+
+LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("createDocument", "201"): {
+        "GetDocument": _link("getDocument", document_id=BODY_ID),
+        "UpdateDocument": _write_link("updateDocument", document_id=BODY_ID),
+        "ReplaceDocumentText": _write_link("replaceDocumentText", document_id=BODY_ID),
+        "DeleteDocument": _write_link("deleteDocument", document_id=BODY_ID),
+        "CreateAnnotation": _link("createAnnotation", document_id=BODY_ID),
+        "BatchWriteAnnotations": _link("batchWriteAnnotations", document_id=BODY_ID),
+        "ListDocumentAnnotations": _link("listDocumentAnnotations", document_id=BODY_ID),
+        "ListDocumentLinks": _link("listDocumentLinks", document_id=BODY_ID),
+        "ListDocumentRevisions": _link("listDocumentRevisions", document_id=BODY_ID),
+        "ListDocumentHistory": _link("listDocumentHistory", document_id=BODY_ID),
+        "ListDocumentEntities": _link("listDocumentEntities", document_id=BODY_ID),
+        "ExportDocument": _link("exportDocument", document_id=BODY_ID),
+    },
+    ("getDocument", "200"): {
+        "UpdateDocument": _write_link("updateDocument", document_id="$request.path.document_id"),
+    },
+    ("createAnnotation", "201"): {
+        "GetAnnotation": _link("getAnnotation", annotation_id=BODY_ID),
+        "UpdateAnnotation": _write_link("updateAnnotation", annotation_id=BODY_ID),
+        "DeleteAnnotation": _write_link("deleteAnnotation", annotation_id=BODY_ID),
+        "ListAnnotationHistory": _link("listAnnotationHistory", annotation_id=BODY_ID),
+    },
+    ("getAnnotation", "200"): {
+        "UpdateAnnotation": _write_link(
+            "updateAnnotation", annotation_id="$request.path.annotation_id"
+        ),
+    },
+    ("deleteAnnotation", "204"): {
+        "RestoreAnnotation": _link(
+            "restoreAnnotation", annotation_id="$request.path.annotation_id"
+        ),
+    },
+    ("batchWriteAnnotations", "201"): {
+        "GetAnnotation": _link("getAnnotation", annotation_id="$response.body#/annotations/0/id"),
+    },
+    ("createLink", "201"): {
+        "GetLink": _link("getLink", link_id=BODY_ID),
+        "UpdateLink": _write_link("updateLink", link_id=BODY_ID),
+        "DeleteLink": _write_link("deleteLink", link_id=BODY_ID),
+        "ListLinkHistory": _link("listLinkHistory", link_id=BODY_ID),
+    },
+    ("deleteLink", "204"): {
+        "RestoreLink": _link("restoreLink", link_id="$request.path.link_id"),
+    },
+    ("getLabelSchema", "200"): {
+        "ReplaceLabelSchema": _write_link("replaceLabelSchema"),
+    },
+    ("createApiKey", "201"): {
+        "GetApiKey": _link("getApiKey", key_id=BODY_ID),
+        "RevokeApiKey": _link("revokeApiKey", key_id=BODY_ID),
+    },
+}
 
 
 def example_by_format(_converter: Any, field: Any, ret: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +149,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "description": "An export in the format asked for: W3C Web Annotation JSON-LD, "
         "PubAnnotation JSON, brat standoff (a zip of .txt and .ann for a corpus), CoNLL "
         "(IOB2), spaCy JSON or the store's own JSON lines bundles",
+    },
+    "DocumentExport": {
+        "type": "object",
+        "description": "One document in a JSON format: a W3C AnnotationCollection "
+        "(JSON-LD), a PubAnnotation document, or spaCy's Doc JSON",
+    },
+    "CorpusExport": {
+        "type": "array",
+        "items": {"type": "object"},
+        "description": "The documents in a JSON format, one array item each: W3C "
+        "AnnotationCollections, PubAnnotation documents or spaCy Doc JSON",
     },
     "ImportFile": {
         "type": "string",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import flask
 import marshmallow as ma
@@ -47,7 +49,10 @@ EXPORT_FORMATS = {
     "jsonl": ("application/x-ndjson", "jsonl"),
 }
 # format: media type of a corpus export (brat becomes a zip of .txt/.ann pairs)
-CORPUS_MEDIA_TYPES = {**{k: v for k, (v, _) in EXPORT_FORMATS.items()}, "brat": "application/zip"}
+CORPUS_MEDIA_TYPES = {
+    **{k: v for k, (v, _) in EXPORT_FORMATS.items() if k != "spacy-docbin"},
+    "brat": "application/zip",
+}
 IMPORT_FORMATS = {
     "w3c": ("application/ld+json", "application/json"),
     "pubannotation": ("application/json",),
@@ -144,7 +149,16 @@ def iri(collection: str, identifier: str) -> str:
 
 
 def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
+    """A download name as RFC 6266 gives it: a plain ASCII fallback, and the exact name
+    percent-encoded in UTF-8 when it differs (external ids may hold anything)."""
+    fallback = _UNSAFE_IN_FILENAME.sub("_", name)
+    value = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        value += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return {"Content-Disposition": value}
+
+
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def _document_export(exported: Exported, fmt: str) -> bytes | str | None:
@@ -173,17 +187,25 @@ CORPUS_STREAMS: dict[str, Callable[[Iterator[Exported]], Iterator[Any]]] = {
 }
 
 
-def _export_doc(description: str, media_types: dict[str, str]) -> dict[str, Any]:
+def _export_doc(description: str, media_types: dict[str, str], json_schema: str) -> dict[str, Any]:
+    """The 200 of an export: JSON formats by ``json_schema``, the others as files."""
+
+    def schema(media: str) -> str:
+        return json_schema if media.startswith(JSON_MEDIA_TYPES) else "ExportFile"
+
     return {
         "responses": {
             "200": {
                 "description": description,
                 "content": {
-                    media: {"schema": "ExportFile"} for media in sorted(set(media_types.values()))
+                    media: {"schema": schema(media)} for media in sorted(set(media_types.values()))
                 },
             }
         }
     }
+
+
+JSON_MEDIA_TYPES = ("application/json", "application/ld+json")
 
 
 @blp.route("/documents/<uuid:document_id>/export")
@@ -193,6 +215,7 @@ class DocumentExport(MethodView):
         **_export_doc(
             "The document in the format asked for",
             {k: v for k, (v, _) in EXPORT_FORMATS.items()},
+            "DocumentExport",
         ),
     )
     @blp.query(ExportArgsSchema)
@@ -221,7 +244,9 @@ class DocumentExport(MethodView):
 class CorpusExport(MethodView):
     @blp.doc(
         operationId="exportCorpus",
-        **_export_doc("The documents, streamed in the format asked for", CORPUS_MEDIA_TYPES),
+        **_export_doc(
+            "The documents, streamed in the format asked for", CORPUS_MEDIA_TYPES, "CorpusExport"
+        ),
     )
     @blp.query(CorpusExportArgsSchema)
     @blp.problems(400)
@@ -237,10 +262,19 @@ class CorpusExport(MethodView):
             published_before=args.get("published_before"),
         )
         fmt = args["format"]
-        chunks = CORPUS_STREAMS[fmt](exports.corpus(get_session(), search))
+        session = get_session()
+
+        def chunks() -> Iterator[Any]:
+            # The request's teardown closes the session before the body streams; the
+            # stream reads through it again and must give its connection back itself.
+            try:
+                yield from CORPUS_STREAMS[fmt](exports.corpus(session, search))
+            finally:
+                session.close()
+
         extension = "zip" if fmt == "brat" else EXPORT_FORMATS[fmt][1]
         return flask.Response(
-            flask.stream_with_context(chunks),
+            flask.stream_with_context(chunks()),
             content_type=CORPUS_MEDIA_TYPES[fmt],
             headers=_attachment(f"corpus.{extension}"),
         )

@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
 from service.schemas.common import (
+    MAX_INTEGER,
     NEXT_CURSOR,
     PageArgsSchema,
     RequestSchema,
@@ -41,7 +42,7 @@ def _label(**options: Any) -> fields.Field:
 
 def _start(**options: Any) -> fields.Field:
     return StrictInteger(
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_INTEGER),
         metadata=described("First code point of the span (0-based, inclusive)", example=0),
         **options,
     )
@@ -49,7 +50,7 @@ def _start(**options: Any) -> fields.Field:
 
 def _end(**options: Any) -> fields.Field:
     return StrictInteger(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_INTEGER),
         metadata=described(
             "Code point after the span (exclusive); start < end <= the document's length",
             example=12,
@@ -151,14 +152,16 @@ class AnnotationPageSchema(ma.Schema):
 class SpanParameter(fields.Field):
     """``START,END`` in a query string: two integers, 0 <= START < END."""
 
-    default_error_messages = {"invalid": "Must be START,END with 0 <= START < END."}  # noqa: RUF012 (marshmallow's convention)
+    default_error_messages = {  # noqa: RUF012 (marshmallow's convention)
+        "invalid": f"Must be START,END with 0 <= START < END <= {MAX_INTEGER}."
+    }
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[int, int]:
         try:
             start, end = (int(part) for part in str(value).split(","))
         except ValueError:
             raise self.make_error("invalid") from None
-        if not 0 <= start < end:
+        if not 0 <= start < end <= MAX_INTEGER:
             raise self.make_error("invalid")
         return start, end
 
@@ -185,7 +188,7 @@ class AnnotationListArgsSchema(PageArgsSchema, OffsetUnitArgsSchema):
     type = fields.String(metadata=described("Only annotations of this type", example="quote"))
     label = DelimitedList(
         fields.String(),
-        metadata=described("Only these labels, comma-separated", example="PERSON,ORG"),
+        metadata=described("Only these labels, comma-separated", example=["PERSON", "ORG"]),
     )
     status = fields.String(
         validate=validate.OneOf(STATUSES), metadata=described("Only this review status")
@@ -194,7 +197,7 @@ class AnnotationListArgsSchema(PageArgsSchema, OffsetUnitArgsSchema):
     overlaps = _span("Only spans that intersect [START, END); touching spans do not")
     within = _span("Only spans inside [START, END)")
     at = fields.Integer(
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_INTEGER),
         metadata=described("Only spans containing this offset", example=12),
     )
     anchor = fields.String(
@@ -209,7 +212,7 @@ class AnnotationListArgsSchema(PageArgsSchema, OffsetUnitArgsSchema):
 
 class DocumentAnnotationListArgsSchema(AnnotationListArgsSchema):
     revision = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_INTEGER),
         metadata=described(
             "Show the text and spans as they were at this revision of the text "
             "(GET .../revisions lists them); the current one by default",

@@ -35,6 +35,10 @@ class RequestSchema(ma.Schema):
         return data
 
 
+# Offsets and revision numbers are stored as 32-bit integers.
+MAX_INTEGER = 2**31 - 1
+
+
 class StrictInteger(fields.Integer):
     """An integer and nothing else: no strings, floats or booleans."""
 
@@ -79,11 +83,43 @@ class ProblemSchema(ma.Schema):
             example={"end": ["must be <= 98, the document's length"]},
         ),
     )
+    # Members some problems add (RFC 9457 extension members).
+    current_version = fields.Integer(
+        metadata=described("412 and 428: the resource's current version, to read again", example=3)
+    )
+    current_etag = fields.String(
+        metadata=described("412 and 428: the resource's current ETag", example='"3"')
+    )
+    existing_id = fields.String(
+        metadata=described(
+            "409 on a duplicate: the id of the resource that already exists",
+            example="01932c07-8a1e-7c3b-9f4d-2b6e5a7c8d90",
+        )
+    )
+    expected_text = fields.String(
+        metadata=described(
+            "422 on a span whose text does not match: the document's text there",
+            example="Kim Jong-un",
+        )
+    )
+    given_text = fields.String(
+        metadata=described("422 on a span whose text does not match: the text sent", example="Kim")
+    )
+    required_role = fields.String(
+        metadata=described("403: the least role the operation needs", example="annotator")
+    )
+    conflicts = fields.Dict(
+        metadata=described(
+            "409 on a label schema change: the stored annotations and links it would make "
+            "invalid (the first of each kind, with the reason, and their totals)",
+            example={"annotations": [], "annotation_total": 0, "links": [], "link_total": 0},
+        )
+    )
 
 
 class PageArgsSchema(ma.Schema):
     limit = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_INTEGER),
         metadata=described("Items per page: 50 by default, at most 1000", example=50),
     )
     cursor = fields.String(

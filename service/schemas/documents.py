@@ -6,6 +6,7 @@ from webargs.fields import DelimitedList
 
 from service.schemas.annotations import AnnotationSchema, OffsetUnitArgsSchema
 from service.schemas.common import (
+    MAX_INTEGER,
     NEXT_CURSOR,
     PageArgsSchema,
     RequestSchema,
@@ -116,7 +117,7 @@ class DocumentWithRelationsSchema(DocumentSchema):
 
 class DocumentGetArgsSchema(OffsetUnitArgsSchema):
     revision = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_INTEGER),
         metadata=described(
             "Show the text and spans as they were at this revision of the text "
             "(GET .../revisions lists them); the current one by default",
@@ -127,7 +128,7 @@ class DocumentGetArgsSchema(OffsetUnitArgsSchema):
         fields.String(validate=validate.OneOf(("annotations", "links"))),
         metadata=described(
             "Also return all the document's annotations and/or links, in one response",
-            example="annotations,links",
+            example=["annotations", "links"],
         ),
     )
 

@@ -203,7 +203,7 @@ def _annotation_row(
     ):
         errors.add(f"{path}.confidence", "Must be a number from 0 to 1.")
     status = item.get("status", "accepted")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         errors.add(f"{path}.status", "Must be one of: proposed, accepted, rejected.")
     ref = item.get("ref")
     if ref is not None and (not isinstance(ref, str) or ref in by_ref):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -13,8 +14,8 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def refuse_unstorable(value: Any, field: str) -> None:
-    """Refuse a value holding a character no database can store, wherever it hides in
-    a JSON value, on every database alike."""
+    """Refuse a value holding what no database can store, wherever it hides in a JSON
+    value, on every database alike."""
     what = unstorable(value)
     if what is not None:
         raise RuleViolation(
@@ -24,27 +25,30 @@ def refuse_unstorable(value: Any, field: str) -> None:
 
 
 def unstorable(value: Any) -> str | None:
-    """What in ``value`` cannot be stored ("U+0000", "an unpaired surrogate U+D800"),
-    if anything."""
-    found = unstorable_character(value)
-    if found is None:
-        return None
-    return "U+0000" if found == "\x00" else f"an unpaired surrogate U+{ord(found):04X}"
-
-
-def unstorable_character(value: Any) -> str | None:
-    """The first character of ``value`` that cannot be stored, if any."""
+    """What in ``value`` cannot be stored ("U+0000", "an unpaired surrogate U+D800",
+    "an integer beyond 64 bits", "a number that is not finite"), if anything."""
     if isinstance(value, str):
         match = _UNSTORABLE.search(value)
-        return match.group() if match else None
+        if match is None:
+            return None
+        found = match.group()
+        return "U+0000" if found == "\x00" else f"an unpaired surrogate U+{ord(found):04X}"
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        # What JSON columns and encoders hold exactly.
+        return None if -(2**63) <= value < 2**63 else "an integer beyond 64 bits"
+    if isinstance(value, float):
+        # JSON has no NaN or Infinity, though Python's parser takes them.
+        return None if math.isfinite(value) else "a number that is not finite"
     if isinstance(value, dict):
         for key, item in value.items():
-            found = unstorable_character(key) or unstorable_character(item)
-            if found is not None:
-                return found
+            found_in = unstorable(key) or unstorable(item)
+            if found_in is not None:
+                return found_in
     elif isinstance(value, list):
         for item in value:
-            found = unstorable_character(item)
-            if found is not None:
-                return found
+            found_in = unstorable(item)
+            if found_in is not None:
+                return found_in
     return None

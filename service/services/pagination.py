@@ -80,7 +80,8 @@ def strict_float(value: Any) -> float:
 
 
 def strict_int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    # Within a 64-bit integer, the widest the databases compare with.
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**63:
         raise ValueError("not an integer")
     return value
 

@@ -225,6 +225,8 @@ def test_a_retried_batch_is_written_once(client, document, session):
         {"type": "entity", "label": "PERSON", "start": 0, "end": 3, "confidence": 1.5},
         {"type": "entity", "label": "PERSON", "start": 0, "end": 3, "confidence": True},
         {"type": "entity", "label": "PERSON", "start": 0, "end": 3, "status": "maybe"},
+        {"type": "entity", "label": "PERSON", "start": 0, "end": 3, "status": {}},
+        {"type": "entity", "label": "PERSON", "start": 0, "end": 3, "status": ["accepted"]},
         {"type": "entity", "label": "PERSON", "start": 0, "end": 3, "attributes": []},
         {"type": "entity", "label": "PERSON", "start": 3, "end": 3},
         {"type": "entity", "label": "PERSON", "start": -1, "end": 3},

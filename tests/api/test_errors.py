@@ -124,6 +124,23 @@ def test_unpaired_surrogates_are_refused(client, session, url, raw, field):
     assert client.get("/v1/documents").json["items"] == before
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ('{"k": -2233154929099694930118882361344}', "must not contain an integer beyond 64 bits"),
+        ('{"k": [9223372036854775808]}', "must not contain an integer beyond 64 bits"),
+        ('{"k": NaN}', "must not contain a number that is not finite"),
+        ('{"k": {"j": -Infinity}}', "must not contain a number that is not finite"),
+    ],
+)
+def test_json_numbers_no_column_holds_exactly_are_refused(client, raw, message):
+    body = '{"text": "ab", "metadata": ' + raw + "}"
+    response = client.post("/v1/documents", data=body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json["errors"]["metadata"] == [message]
+    assert client.get("/v1/documents").json["items"] == []
+
+
 def test_unpaired_surrogates_in_annotation_attributes_are_refused(client, session):
     document = make_document(session, "Putin")
     session.commit()
@@ -145,3 +162,32 @@ def test_unpaired_surrogates_in_annotation_attributes_are_refused(client, sessio
     assert many.json["errors"]["annotations.0.attributes"] == [
         "must not contain an unpaired surrogate U+D800"
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("at=9223372036854775808", "at"),
+        ("at=2147483648", "at"),
+        ("overlaps=0,99999999999999999999", "overlaps"),
+        ("within=0,2147483648", "within"),
+        ("limit=99999999999999999999", "limit"),
+        # A cursor of the right shape with integers no database compares with.
+        (
+            "cursor=WyIwMTkzMmMwNy04YTFlLTdjM2ItOWY0ZC0yYjZlNWE3YzhkOTAiLDk5OTk5OTk5OTk5OTk5OTk5OTk5LDEsIjAxOTMyYzA3LThhMWUtN2MzYi05ZjRkLTJiNmU1YTdjOGQ5MCJd",
+            "cursor",
+        ),
+    ],
+)
+def test_numbers_beyond_what_is_stored_are_a_400(client, query, field):
+    response = client.get(f"/v1/annotations?{query}")
+    assert response.status_code == 400, response.json
+    assert field in response.json["errors"]
+
+
+def test_a_revision_beyond_what_is_stored_is_a_400(client, session):
+    document = make_document(session, "Putin")
+    session.commit()
+    response = client.get(f"/v1/documents/{document.id}?revision=9223372036854775808")
+    assert response.status_code == 400
+    assert "revision" in response.json["errors"]

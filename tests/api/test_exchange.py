@@ -288,6 +288,27 @@ def test_positions_across_the_corpus_in_utf16_need_a_document(client):
     assert client.get("/v1/annotations?overlaps=1,4&offset_unit=utf16").status_code == 400
 
 
+@pytest.mark.parametrize("query", ["at=1", "overlaps=1,4", "within=0,1"])
+def test_a_query_position_inside_a_character_is_400(client, emoji_document, query):
+    for url in (
+        f"/v1/documents/{emoji_document.id}/annotations",
+        f"/v1/annotations?document_id={emoji_document.id}&",
+    ):
+        separator = "" if url.endswith("&") else "?"
+        response = client.get(f"{url}{separator}{query}&offset_unit=utf16")
+        assert response.status_code == 400, response.json
+        (field,) = response.json["errors"]
+        assert query.startswith(field)
+        assert "inside a character" in response.json["detail"]
+
+
+def test_positions_in_utf16_of_a_document_that_does_not_exist_are_404(client):
+    response = client.get(
+        "/v1/annotations?offset_unit=utf16&at=1&document_id=01932c07-8a1e-7c3b-9f4d-2b6e5a7c8d90"
+    )
+    assert response.status_code == 404
+
+
 def test_bundle_and_batch_in_utf16(client, emoji_document):
     url = f"/v1/documents/{emoji_document.id}"
     batch = client.post(
@@ -301,3 +322,25 @@ def test_bundle_and_batch_in_utf16(client, emoji_document):
     assert {(a["text"], a["start"]) for a in bundle["annotations"]} >= {("Kim", 3)}
     history = client.get(f"/v1/annotations/{batch.json['annotations'][0]['id']}/history").json
     assert history["items"][0]["after"]["start"] == 2, "the history keeps code points"
+
+
+@pytest.mark.parametrize(
+    ("external_id", "expected"),
+    [
+        ("a.txt", 'attachment; filename="a.txt.jsonl"'),
+        (
+            'snow☃ "x"; y=1',
+            'attachment; filename="snow___x___y_1.jsonl"; '
+            "filename*=UTF-8''snow%E2%98%83%20%22x%22%3B%20y%3D1.jsonl",
+        ),
+        ("tab\there", "attachment; filename=\"tab_here.jsonl\"; filename*=UTF-8''tab%09here.jsonl"),
+    ],
+)
+def test_download_names_are_safe_header_values(client, session, external_id, expected):
+    document = make_document(session, "Putin", external_id=external_id)
+    session.commit()
+    response = client.get(f"/v1/documents/{document.id}/export?format=jsonl")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == expected
+    disposition.encode("latin-1")  # what a WSGI server can send
