@@ -12,12 +12,14 @@ claims).
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import statistics
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from service.anchoring import Placement, Span, reanchor
 
@@ -117,6 +119,62 @@ def measure(old: str, new: str, spans: list[Span]) -> tuple[list[float], list[Pl
     return times, placements
 
 
+def through_the_api(url: str, old: str, new: str, spans: list[Span]) -> str:
+    """PUT /v1/documents/{id}/text in-process on a fresh database: the re-anchoring with
+    everything around it (reading the spans, moving them, their history, the old
+    revision kept), in one transaction."""
+    from service import migrate
+    from service.app import create_app
+    from service.db import make_engine
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    app = create_app({"DATABASE_URL": url, "AUTH_MODE": "none", "LOG_LEVEL": "WARNING"})
+    client = app.test_client()
+    document = client.post("/v1/documents", json={"text": old}).json
+    items = [{"type": "entity", "label": "PERSON", "start": s.start, "end": s.end} for s in spans]
+    written = client.post(
+        f"/v1/documents/{document['id']}/annotations/batch", json={"annotations": items}
+    )
+    assert written.status_code == 201, written.json
+    began = time.perf_counter()
+    response = client.put(
+        f"/v1/documents/{document['id']}/text", json={"text": new}, headers={"If-Match": '"1"'}
+    )
+    took = time.perf_counter() - began
+    assert response.status_code == 200, response.json
+    counts = response.json["anchoring"]["counts"]
+    moved = response.json["anchoring"]["moved"]
+    return f"{took * 1000:7.1f} ms, {moved:,} annotations moved  | " + ", ".join(
+        f"{status} {counts[status]:,}" for status in STATUSES
+    )
+
+
+def postgresql_scratch() -> Iterator[str | None]:
+    """A scratch PostgreSQL database for the API measure, if one is reachable."""
+    from sqlalchemy import create_engine, text
+
+    admin_url = os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres"
+    )
+    name = f"bench_reanchor_{os.getpid()}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        print(f"PostgreSQL not measured: {error.__class__.__name__}")
+        yield None
+        return
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     rng = random.Random(20261127)
     old = document(rng)
@@ -140,6 +198,18 @@ def main() -> None:
             f"{name:40} best {min(times) * 1000:6.1f} ms  median "
             f"{statistics.median(times) * 1000:6.1f} ms  | {statuses}"
         )
+    corrected = small_edit(old, random.Random(1))
+    print("PUT /v1/documents/{id}/text with the small edit, whole request:")
+    with tempfile.TemporaryDirectory() as folder:
+        print(
+            f"  {'SQLite':10} "
+            + through_the_api(f"sqlite:///{folder}/store.db", old, corrected, spans)
+        )
+    scratch = postgresql_scratch()
+    url = next(scratch)
+    if url is not None:
+        print(f"  {'PostgreSQL':10} " + through_the_api(url, old, corrected, spans))
+    scratch.close()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Integer, Row, Table, bindparam, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import anchoring
@@ -64,9 +64,11 @@ def replace_text(
     if text == document.text:
         return Revised(document, changed=False)
     old_text, old_revision, now = document.text, document.revision, utcnow()
+    # Wire rows (services.wire): the history needs every annotation that moves in its
+    # wire form, and these give it without building ids, times and dicts per row.
     rows = list(
         session.execute(
-            select(*WIRE_ATTRIBUTES)
+            select(*wire.columns(session, WIRE_ATTRIBUTES))
             .where(Annotation.document_id == document.id)
             .order_by(Annotation.start, Annotation.end, Annotation.id)
         ).all()
@@ -77,7 +79,7 @@ def replace_text(
     )
     revised = Revised(document, changed=True)
     revised.counts["orphaned"] = len(rows) - len(placed)  # orphans stay orphans
-    _keep_old_spans(session, document, old_revision, rows)
+    _keep_old_spans(session, document, old_revision)
     revised.moved = _move_annotations(session, placed, placements, revised, actor=actor, now=now)
     revised.counts["orphaned"] += len(revised.orphaned_ids)
     revised.dangling_links = _flag_links(session, revised.orphaned_ids, actor=actor, now=now)
@@ -105,25 +107,31 @@ def replace_text(
     return revised
 
 
-def _keep_old_spans(
-    session: Session, document: Document, revision: int, rows: list[Row[Any]]
-) -> None:
-    if not rows:
-        return
+def _keep_old_spans(session: Session, document: Document, revision: int) -> None:
+    """Where every annotation is in the revision being superseded, copied by the
+    database itself (INSERT ... SELECT) before anything moves."""
+    spans = cast(Table, AnnotationSpan.__table__)
     session.execute(
-        insert(AnnotationSpan),
-        [
-            {
-                "annotation_id": row.id,
-                "revision": revision,
-                "document_id": document.id,
-                "start": row.start,
-                "end": row.end,
-                "text": row.text,
-                "anchor": row.anchor,
-            }
-            for row in rows
-        ],
+        insert(spans).from_select(
+            [
+                "annotation_id",
+                "revision",
+                "document_id",
+                "start_offset",
+                "end_offset",
+                "text",
+                "anchor",
+            ],
+            select(
+                ANNOTATIONS.c.id,
+                literal(revision, Integer),
+                ANNOTATIONS.c.document_id,
+                ANNOTATIONS.c.start_offset,
+                ANNOTATIONS.c.end_offset,
+                ANNOTATIONS.c.text,
+                ANNOTATIONS.c.anchor,
+            ).where(ANNOTATIONS.c.document_id == document.id),
+        )
     )
 
 
@@ -136,20 +144,23 @@ def _move_annotations(
     actor: str,
     now: Any,
 ) -> int:
-    """Give each annotation its new place and status; returns how many changed."""
+    """Give each annotation (wire rows) its new place and status; returns how many
+    changed."""
     changes = []
+    stamp = native.timestamp(now)
     for row, placement in zip(rows, placements, strict=True):
-        if placement.status == ORPHANED:
-            revised.orphaned_ids.append(str(row.id))
-        else:
-            revised.counts[placement.status] += 1
         after = (placement.start, placement.end, placement.text, placement.status)
         if after == (row.start, row.end, row.text, row.anchor):
+            revised.counts[placement.status] += 1
             continue
-        before = native.annotation(row)
+        before = native.annotation_from_wire(row)
+        if placement.status == ORPHANED:
+            revised.orphaned_ids.append(before["id"])
+        else:
+            revised.counts[placement.status] += 1
         changes.append(
             {
-                "b_id": row.id,
+                "b_id": uuid.UUID(row.id),
                 "b_version": row.version,
                 "b_start": placement.start,
                 "b_end": placement.end,
@@ -169,7 +180,7 @@ def _move_annotations(
                 "end": placement.end,
                 "text": placement.text,
                 "anchor": placement.status,
-                "updated_at": native.timestamp(now),
+                "updated_at": stamp,
                 "version": row.version + 1,
             },
         )
