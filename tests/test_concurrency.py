@@ -328,3 +328,28 @@ def test_annotations_made_while_the_text_changes_fit_the_text(server: LiveServer
     for annotation in stored:
         assert final["text"][annotation["start"] : annotation["end"]] == annotation["text"]
         assert annotation["text"].startswith("word")
+
+
+def test_symmetric_links_made_both_ways_at_once_are_one_link(server: LiveServer):
+    """coreference (a, b) and (b, a) sent at the same moment: one is created, the other
+    is the 409 of a duplicate; never two links."""
+    setup = server.client()
+    words = " ".join(f"Name{i:02d}" for i in range(40))
+    document_id = new_document(setup, words)
+    mentions = [new_annotation(setup, document_id, 7 * i, 7 * i + 6)["id"] for i in range(40)]
+    pairs = list(zip(mentions[0::2], mentions[1::2], strict=True))
+    barrier = threading.Barrier(2)
+
+    def link(ends: tuple[str, str]) -> int:
+        client = server.client()
+        barrier.wait()
+        body = {"type": "coreference", "source_id": ends[0], "target_id": ends[1]}
+        return client.request("POST", "/v1/links", body).status
+
+    statuses = []
+    with ThreadPoolExecutor(2) as pool:
+        for a, b in pairs:
+            statuses.append(sorted(pool.map(link, [(a, b), (b, a)])))
+    assert statuses == [[201, 409]] * len(pairs)
+    stored = setup.all_items(f"/v1/documents/{document_id}/links")
+    assert len(stored) == len(pairs)

@@ -23,6 +23,7 @@ from service.models import Annotation, Document, Link
 from service.schemas.common import READ_ONLY_FIELDS
 from service.services import annotations as annotations_service
 from service.services import history, label_schema
+from service.services import links as links_service
 from service.services.checks import unstorable
 
 STATUSES = frozenset({"proposed", "accepted", "rejected"})
@@ -294,7 +295,7 @@ def _link_rows(
             }
         )
         indexes.append(index)
-    _refuse_stored_duplicates(session, rows, indexes, rules, errors)
+    _refuse_stored_duplicates(session, document, rows, indexes, rules, errors)
     return rows
 
 
@@ -362,6 +363,7 @@ def _stored_ends(
 
 def _refuse_stored_duplicates(
     session: Session,
+    document: Document,
     rows: list[dict[str, Any]],
     indexes: list[int],
     rules: label_schema.Rules,
@@ -371,6 +373,7 @@ def _refuse_stored_duplicates(
     symmetric) are refused like a single duplicate link."""
     if not rows:
         return
+    links_service.lock_document_links(session, document.id)
     wanted: dict[tuple[str, uuid.UUID, uuid.UUID], int] = {}
     for index, row in zip(indexes, rows, strict=True):
         wanted[(row["type"], row["source_id"], row["target_id"])] = index

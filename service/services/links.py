@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import Row, and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from service.db import insert_as_is, utcnow
@@ -83,8 +83,25 @@ def _checked_ends(
                 f"the {side} of a {link_type!r} link {refusal}",
                 errors={field: [refusal]},
             )
+    lock_document_links(session, source.document_id)
     _ensure_unique(session, link_type, source_id, target_id, rule.symmetric, replacing)
     return source
+
+
+# Namespace of the advisory locks that serialise link writes within a document.
+LINK_LOCK = 0x6C696E6B  # "link"
+
+
+def lock_document_links(session: Session, document_id: uuid.UUID) -> None:
+    """Serialise link writes within one document until the transaction ends, so that
+    the duplicate check and the insert act as one: the unique constraint cannot see a
+    symmetric type's (b, a) as the duplicate of (a, b). SQLite has one writer at a
+    time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:document))"),
+            {"space": LINK_LOCK, "document": str(document_id)},
+        )
 
 
 def _ensure_unique(
