@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
-from service.db import UTCDateTime, make_engine, new_id
+from service.db import UTCDateTime, insert_rows, make_engine, new_id
+from service.models import Annotation
+from tests.factories import make_document
 
 
 def test_new_ids_are_uuid7_and_increase():
@@ -38,3 +41,49 @@ def test_postgresql_connections_plan_serially_and_keep_the_url_options(engine, d
         search_path = connection.exec_driver_sql("SHOW search_path").scalar()
     assert workers == "0"
     assert search_path.startswith("test_")  # the scratch schema the URL's options name
+
+
+def test_insert_rows_stores_each_value_as_the_orm_would(session):
+    """Shared provenance objects are converted once, yet every row keeps its own values;
+    ids, times, JSON and NULLs arrive as the ORM reads them back."""
+    document = make_document(session, "Kim met Putin.")
+    now = datetime(2026, 11, 27, 10, 30, 0, 123456, tzinfo=UTC)
+    shared = {"document_id": document.id, "created_by": "loader", "created_at": now}
+    rows = [
+        {
+            "id": new_id(),
+            "type": "entity",
+            "label": label,
+            "start_offset": start,
+            "end_offset": end,
+            "text": document.text[start:end],
+            "attributes": attributes,
+            "confidence": confidence,
+            "status": "accepted",
+            "anchor": "exact",
+            "updated_at": now,
+            "version": 1,
+            **shared,
+        }
+        for label, start, end, attributes, confidence in (
+            ("PERSON", 0, 3, {"wikidata": "Q56226", "é": [1, None]}, 0.1),
+            ("PERSON", 8, 13, {}, None),
+        )
+    ]
+    insert_rows(session, Annotation.__table__, rows)
+    stored = session.scalars(select(Annotation).order_by(Annotation.start)).all()
+    assert [(a.id, a.label, a.start, a.end, a.text) for a in stored] == [
+        (rows[0]["id"], "PERSON", 0, 3, "Kim"),
+        (rows[1]["id"], "PERSON", 8, 13, "Putin"),
+    ]
+    assert [a.attributes for a in stored] == [{"wikidata": "Q56226", "é": [1, None]}, {}]
+    assert [a.confidence for a in stored] == [0.1, None]
+    assert {(a.document_id, a.created_by, a.created_at, a.updated_at) for a in stored} == {
+        (document.id, "loader", now, now)
+    }
+
+
+def test_insert_rows_refuses_rows_missing_a_column_with_a_default(session):
+    row = {"type": "entity", "label": "PERSON", "start_offset": 0, "end_offset": 3}
+    with pytest.raises(ValueError, match=r"insert_rows needs values for .*'id'"):
+        insert_rows(session, Annotation.__table__, [row])

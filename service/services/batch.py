@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, TypeGuard, cast
 
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.orm import Session
 
-from service.db import new_id, utcnow
+from service.db import insert_rows, new_id, utcnow
 from service.errors import RuleViolation
 from service.formats import native
 from service.models import Annotation, Document, Link
@@ -135,13 +135,13 @@ def write(
 
     written = Written()
     if rows:
-        session.execute(insert(ANNOTATIONS), [_columns_of(row) for row in rows])
+        insert_rows(session, ANNOTATIONS, [_columns_of(row) for row in rows])
         for row in rows:
             wire = native.annotation(cast(Annotation, SimpleNamespace(**row)))
             history.record(session, "create", "annotation", by=actor, after=wire)
             written.annotations.append(wire)
     if link_rows:
-        session.execute(insert(LINKS), link_rows)
+        insert_rows(session, LINKS, link_rows)
         for row in link_rows:
             wire = native.link(cast(Link, SimpleNamespace(**row)))
             history.record(session, "create", "link", by=actor, after=wire)
@@ -295,7 +295,14 @@ def _link_rows(
             }
         )
         indexes.append(index)
-    _refuse_stored_duplicates(session, document, rows, indexes, rules, errors)
+    # Only a link between two stored annotations can repeat a stored link: one with an
+    # end made by this batch is new to the database.
+    both_stored = [
+        (index, row)
+        for index, row in zip(indexes, rows, strict=True)
+        if row["source_id"] in stored and row["target_id"] in stored
+    ]
+    _refuse_stored_duplicates(session, document, both_stored, rules, errors)
     return rows
 
 
@@ -364,18 +371,18 @@ def _stored_ends(
 def _refuse_stored_duplicates(
     session: Session,
     document: Document,
-    rows: list[dict[str, Any]],
-    indexes: list[int],
+    candidates: list[tuple[int, dict[str, Any]]],
     rules: label_schema.Rules,
     errors: _Errors,
 ) -> None:
-    """Links of the batch that a stored link already is (either way round when
-    symmetric) are refused like a single duplicate link."""
-    if not rows:
+    """Links of the batch (by item index) that a stored link already is (either way
+    round when symmetric) are refused like a single duplicate link."""
+    if not candidates:
         return
     links_service.lock_document_links(session, document.id)
+    rows = [row for _index, row in candidates]
     wanted: dict[tuple[str, uuid.UUID, uuid.UUID], int] = {}
-    for index, row in zip(indexes, rows, strict=True):
+    for index, row in candidates:
         wanted[(row["type"], row["source_id"], row["target_id"])] = index
         if rules.link_types[row["type"]].symmetric:
             wanted.setdefault((row["type"], row["target_id"], row["source_id"]), index)

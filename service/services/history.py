@@ -25,7 +25,7 @@ from sqlalchemy import Table, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from service import context
-from service.db import utcnow
+from service.db import insert_rows, utcnow
 from service.models import Change
 from service.services.pagination import Ordering, Page, paginate, strict_int
 
@@ -108,8 +108,7 @@ def _write_pending(session: Session) -> None:
         if id(p) in causes:
             p.seq = session.execute(insert(table).returning(table.c.seq), [row(p)]).scalar_one()
     rest = [row(p) for p in pending if id(p) not in causes]
-    if rest:
-        session.execute(insert(table), rest)
+    insert_rows(session, table, rest)
 
 
 @event.listens_for(Session, "after_soft_rollback")
