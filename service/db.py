@@ -87,13 +87,15 @@ def new_id() -> uuid.UUID:
     millisecond the next one counts up from the last (RFC 9562, method 2), so id order
     is creation order there."""
     global _last
-    millis, counter = time.time_ns() // 1_000_000, secrets.randbits(_COUNTER_BITS)
+    millis = time.time_ns() // 1_000_000
     with _last_lock:
         last_millis, last_counter = _last
         if millis <= last_millis:
             millis, counter = last_millis, last_counter + 1
             if counter >> _COUNTER_BITS:
                 millis, counter = millis + 1, 0
+        else:  # a new millisecond: a random start (drawn only then: it costs a syscall)
+            counter = secrets.randbits(_COUNTER_BITS)
         _last = (millis, counter)
     value = (
         (millis & (2**48 - 1)) << 80
@@ -248,8 +250,10 @@ def _make_sqlite_engine(url: str, **options: Any) -> Engine:
     def _on_begin(connection: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that reads and
         # then writes fails at once, without waiting, if another writer got in between.
+        # Straight to the driver: every request begins one, and the statement needs
+        # none of SQLAlchemy's execution machinery.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.connection.dbapi_connection.execute(f"BEGIN {mode}")
 
     return engine
 

@@ -92,6 +92,8 @@ def finish_request(response: flask.Response) -> flask.Response:
     request_id = flask.g.get("request_id")
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id
+    if not access_log.isEnabledFor(logging.INFO):
+        return response
     started = flask.g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
     request = flask.request

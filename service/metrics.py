@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import flask
 from prometheus_client import (
@@ -53,17 +54,24 @@ def watch_pool(engine: Engine) -> None:
     event.listen(engine, "checkin", lambda *_: POOL_IN_USE.dec())
 
 
-def start_timer() -> None:
-    flask.g.metrics_started = time.perf_counter()
-
-
 def observe(response: flask.Response) -> flask.Response:
-    started = flask.g.get("metrics_started")
+    """after_request: count the response and time it from logs.start_request."""
+    started = flask.g.get("request_started")
     route, method = route_template(), flask.request.method
-    REQUESTS.labels(route, method, str(response.status_code)).inc()
+    status = response.status_code
+    children = _children.get((route, method, status))
+    if children is None:
+        children = (REQUESTS.labels(route, method, str(status)), LATENCY.labels(route, method))
+        _children[(route, method, status)] = children
+    children[0].inc()
     if started is not None:
-        LATENCY.labels(route, method).observe(time.perf_counter() - started)
+        children[1].observe(time.perf_counter() - started)
     return response
+
+
+# The labelled series by (route, method, status), looked up once each: routes, methods
+# and statuses are few.
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def exposition() -> flask.Response:
