@@ -3,9 +3,11 @@ per-request session."""
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import secrets
+import sqlite3
 import threading
 import time
 import uuid
@@ -25,6 +27,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    exc,
     insert,
     inspect,
     make_url,
@@ -227,11 +230,109 @@ def make_engine(url: str, **options: Any) -> Engine:
     return create_engine(url, **options)
 
 
+class _WriterQueue:
+    """The writers to one SQLite file, served in turn.
+
+    SQLite's own lock makes a writer that finds it taken sleep and try again (1 ms,
+    then longer, up to 100 ms a try), so with several writers waiting the database
+    stands idle between one commit and the next writer's wake-up. Here they wait on
+    locks that hand over as soon as the last one commits: a thread lock among the
+    threads of a process, then an flock on a file beside the database among processes
+    (gunicorn's workers, the CLI), tried every half millisecond. Both time out as
+    SQLite would."""
+
+    def __init__(self, database: str, timeout: float) -> None:
+        self.path = os.path.abspath(database) + "-writer.lock"
+        self.timeout = timeout
+        self.threads = threading.Lock()
+
+    def acquire(self) -> int:
+        deadline = time.monotonic() + self.timeout
+        if not self.threads.acquire(timeout=self.timeout):
+            raise sqlite3.OperationalError("database is locked (no turn to write)")
+        try:
+            # Opened for each turn: an flock belongs to the open file, which forked
+            # workers would otherwise share.
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self._flock(descriptor, deadline)
+            except BaseException:
+                os.close(descriptor)
+                raise
+        except BaseException:
+            self.threads.release()
+            raise
+        return descriptor
+
+    @staticmethod
+    def _flock(descriptor: int, deadline: float) -> None:
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError(
+                        "database is locked (another process kept its turn to write)"
+                    ) from None
+                time.sleep(0.0005)
+
+    def release(self, descriptor: int) -> None:
+        os.close(descriptor)  # and with it the flock
+        self.threads.release()
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """A sqlite3 connection whose write transactions (BEGIN IMMEDIATE) take their turn
+    in a _WriterQueue, and give it back once COMMIT or ROLLBACK is done."""
+
+    queue: _WriterQueue | None = None
+    turn: int | None = None
+
+    def begin(self, mode: str) -> None:
+        if mode == "IMMEDIATE" and self.queue is not None and self.turn is None:
+            self.turn = self.queue.acquire()
+        try:
+            self.execute(f"BEGIN {mode}")
+        except BaseException:
+            self._end_turn()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        if self.turn is not None and self.queue is not None:
+            turn, self.turn = self.turn, None
+            self.queue.release(turn)
+
+
 def _make_sqlite_engine(url: str, **options: Any) -> Engine:
-    database = url.split(":///", 1)[1] if ":///" in url else ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    database = make_url(url).database or ""
+    on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
+    if on_disk:
         Path(os.path.dirname(os.path.abspath(database))).mkdir(parents=True, exist_ok=True)
-    options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    connect_args = options.setdefault("connect_args", {})
+    # How long a writer waits for its turn: ?timeout= in the URL (seconds), else 30.
+    given = make_url(url).query.get("timeout")
+    connect_args.setdefault("timeout", float(given) if isinstance(given, str) else 30)
+    connect_args.setdefault("factory", _QueuedConnection)
+    queue = _WriterQueue(database, connect_args["timeout"]) if on_disk else None
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")
@@ -239,6 +340,8 @@ def _make_sqlite_engine(url: str, **options: Any) -> Engine:
         # Let SQLAlchemy, not the driver, decide when transactions begin, so that
         # SAVEPOINTs and BEGIN IMMEDIATE work as written.
         dbapi_connection.isolation_level = None
+        if isinstance(dbapi_connection, _QueuedConnection):
+            dbapi_connection.queue = queue
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
@@ -253,7 +356,14 @@ def _make_sqlite_engine(url: str, **options: Any) -> Engine:
         # Straight to the driver: every request begins one, and the statement needs
         # none of SQLAlchemy's execution machinery.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.connection.dbapi_connection.execute(f"BEGIN {mode}")
+        driver = connection.connection.dbapi_connection
+        try:
+            if isinstance(driver, _QueuedConnection):
+                driver.begin(mode)
+            else:
+                driver.execute(f"BEGIN {mode}")
+        except sqlite3.Error as error:  # as SQLAlchemy would have wrapped it (503)
+            raise exc.OperationalError(f"BEGIN {mode}", None, error) from error
 
     return engine
 

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
+from service import migrate
+from service.app import create_app
+from service.config import Settings
 from service.db import UTCDateTime, insert_rows, make_engine, new_id
 from service.models import Annotation
 from tests.factories import make_document
@@ -87,3 +96,112 @@ def test_insert_rows_refuses_rows_missing_a_column_with_a_default(session):
     row = {"type": "entity", "label": "PERSON", "start_offset": 0, "end_offset": 3}
     with pytest.raises(ValueError, match=r"insert_rows needs values for .*'id'"):
         insert_rows(session, Annotation.__table__, [row])
+
+
+def _turn_is_free(database: Path) -> bool:
+    """Whether another process could take the turn to write to ``database`` now."""
+    descriptor = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
+    return True
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback", "close"])
+def test_sqlite_write_transactions_hold_the_turn_to_write_until_they_end(tmp_path, end):
+    database = tmp_path / "w.db"
+    engine = make_engine(f"sqlite:///{database}")
+    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        assert _turn_is_free(database)  # readers and deferred transactions take no turn
+    connection = writer.connect()
+    transaction = connection.begin()
+    connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+    assert not _turn_is_free(database)
+    if end == "commit":
+        transaction.commit()
+    elif end == "rollback":
+        transaction.rollback()
+    connection.close()
+    assert _turn_is_free(database)
+    engine.dispose()
+
+
+def test_sqlite_writers_of_one_process_write_in_turn(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    inside = threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with writer.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            inside.set()
+            time.sleep(0.2)
+            order.append("first ends")
+
+    def second() -> None:
+        inside.wait()
+        with writer.begin() as connection:
+            order.append("second begins")
+            connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert order == ["first ends", "second begins"]
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
+    engine.dispose()
+
+
+def test_a_sqlite_writer_waits_for_another_process_and_gives_up_as_sqlite_would(tmp_path):
+    database = tmp_path / "w.db"
+    engine = make_engine(f"sqlite:///{database}", connect_args={"timeout": 0.3})
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    other = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)  # as another worker in its write transaction
+    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with (
+            pytest.raises(OperationalError, match="another process kept its turn to write"),
+            writer.begin() as connection,
+        ):
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert 0.3 <= time.monotonic() - started < 5
+    finally:
+        os.close(other)
+    with writer.begin() as connection:  # its turn, now that the other one ended
+        connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+    engine.dispose()
+
+
+def test_a_write_that_gets_no_turn_is_a_503_and_writes_nothing(tmp_path):
+    database = tmp_path / "w.db"
+    url = f"sqlite:///{database}?timeout=0.3"  # the URL sets how long a writer waits
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    client = create_app(Settings(database_url=url, auth_mode="none")).test_client()
+    other = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        response = client.post("/v1/documents", json={"text": "Kim met Putin."})
+    finally:
+        os.close(other)
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert response.json["detail"] == "the database is unavailable or busy; try again shortly"
+    assert response.headers["Retry-After"] == "1"
+    assert client.get("/v1/documents").json["items"] == []
+    assert client.post("/v1/documents", json={"text": "Kim met Putin."}).status_code == 201
