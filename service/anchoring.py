@@ -259,11 +259,10 @@ class _Diff:
     def evidence(self, span: Span, start: int) -> int:
         """Length of the exact match at ``start``, extended by agreeing context."""
         old, new, end = self.old, self.new, start + len(span.text)
-        before = _common_prefix(
-            old[max(0, span.start - CONTEXT) : span.start][::-1],
-            new[max(0, start - CONTEXT) : start][::-1],
+        before = common_suffix(
+            old[max(0, span.start - CONTEXT) : span.start], new[max(0, start - CONTEXT) : start]
         )
-        after = _common_prefix(old[span.end : span.end + CONTEXT], new[end : end + CONTEXT])
+        after = common_prefix(old[span.end : span.end + CONTEXT], new[end : end + CONTEXT])
         return before + len(span.text) + after
 
     def place(self, span: Span) -> Placement:
@@ -435,10 +434,16 @@ def _occurrences(text: str, quote: str, lo: int = 0, hi: int | None = None) -> I
         at = text.find(quote, at + 1, hi)
 
 
-def _common_prefix(a: str, b: str) -> int:
+def common_prefix(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` share at their start."""
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
     return n
+
+
+def common_suffix(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` share at their end."""
+    return common_prefix(a[::-1], b[::-1])

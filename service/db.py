@@ -119,9 +119,10 @@ def insert_as_is(session: Session, model: type[Base], values: dict[str, Any]) ->
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT many rows (dicts keyed by column name, all with the same keys) in one
-    executemany, converting each value for the database once: a value repeated across
-    the rows (the document id, the creator, the time) is converted once, not per row.
+    """INSERT many rows (dicts keyed by column name, all with the same keys): COPY on
+    PostgreSQL; on SQLite one executemany, converting each value for the database
+    once: a value repeated across the rows (the document id, the creator, the time)
+    is converted once, not per row.
 
     Core's executemany runs every column of every row through its type's bind
     processor and builds a parameter dict per row; for the thousands of rows of a
@@ -140,19 +141,13 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     for name in names:
         process = table.c[name].type._cached_bind_processor(dialect)
         converters.append(_memoized(process) if process is not None else None)
-    converted = (
-        [
-            value if convert is None else convert(value)
-            for convert, value in zip(converters, values, strict=True)
-        ]
+    # pysqlite's parameters are positional, in the compiled statement's order.
+    order = [names.index(key) for key in compiled.positiontup or ()]
+    at = [(i, converters[i]) for i in order]
+    parameters = [
+        tuple(values[i] if convert is None else convert(values[i]) for i, convert in at)
         for values in ([row[name] for name in names] for row in rows)
-    )
-    parameters: list[Any]
-    if compiled.positional:
-        order = [names.index(key) for key in compiled.positiontup or ()]
-        parameters = [tuple(values[i] for i in order) for values in converted]
-    else:
-        parameters = [dict(zip(names, values, strict=True)) for values in converted]
+    ]
     connection.exec_driver_sql(compiled.string, parameters)
 
 
@@ -323,15 +318,16 @@ class _QueuedConnection(sqlite3.Connection):
 
 
 def _make_sqlite_engine(url: str, **options: Any) -> Engine:
-    database = make_url(url).database or ""
+    parsed = make_url(url)
+    database = parsed.database or ""
     on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
     if on_disk:
         Path(os.path.dirname(os.path.abspath(database))).mkdir(parents=True, exist_ok=True)
     connect_args = options.setdefault("connect_args", {})
     # How long a writer waits for its turn: ?timeout= in the URL (seconds), else 30.
-    given = make_url(url).query.get("timeout")
+    given = parsed.query.get("timeout")
     connect_args.setdefault("timeout", float(given) if isinstance(given, str) else 30)
-    connect_args.setdefault("factory", _QueuedConnection)
+    connect_args["factory"] = _QueuedConnection
     queue = _WriterQueue(database, connect_args["timeout"]) if on_disk else None
     engine = create_engine(url, **options)
 
@@ -340,8 +336,7 @@ def _make_sqlite_engine(url: str, **options: Any) -> Engine:
         # Let SQLAlchemy, not the driver, decide when transactions begin, so that
         # SAVEPOINTs and BEGIN IMMEDIATE work as written.
         dbapi_connection.isolation_level = None
-        if isinstance(dbapi_connection, _QueuedConnection):
-            dbapi_connection.queue = queue
+        dbapi_connection.queue = queue
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
@@ -356,12 +351,8 @@ def _make_sqlite_engine(url: str, **options: Any) -> Engine:
         # Straight to the driver: every request begins one, and the statement needs
         # none of SQLAlchemy's execution machinery.
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        driver = connection.connection.dbapi_connection
         try:
-            if isinstance(driver, _QueuedConnection):
-                driver.begin(mode)
-            else:
-                driver.execute(f"BEGIN {mode}")
+            connection.connection.dbapi_connection.begin(mode)
         except sqlite3.Error as error:  # as SQLAlchemy would have wrapped it (503)
             raise exc.OperationalError(f"BEGIN {mode}", None, error) from error
 

@@ -7,6 +7,8 @@ prefix, suffix), links by the refs of the annotations they join, each item with 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,3 +83,11 @@ def extras(annotation: dict[str, Any]) -> dict[str, Any]:
         "status": annotation["status"],
         "confidence": annotation["confidence"],
     }
+
+
+def json_array(values: Iterable[Any]) -> Iterator[str]:
+    """A JSON array written one value at a time, for exports of a whole corpus."""
+    yield "["
+    for number, value in enumerate(values):
+        yield ("," if number else "") + json.dumps(value, ensure_ascii=False)
+    yield "]"

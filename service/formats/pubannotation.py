@@ -7,7 +7,6 @@ key (``obj`` may be any JSON value)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from service.formats.exchange import (
     IncomingAnnotation,
     IncomingDocument,
     IncomingLink,
+    json_array,
 )
 
 SOURCE_DB = "annotation-store"
@@ -71,10 +71,7 @@ def document(exported: Exported) -> dict[str, Any]:
 
 def stream(exports: Iterator[Exported]) -> Iterator[str]:
     """A JSON array of documents, one at a time."""
-    yield "["
-    for number, exported in enumerate(exports):
-        yield ("," if number else "") + json.dumps(document(exported), ensure_ascii=False)
-    yield "]"
+    return json_array(map(document, exports))
 
 
 def parse(data: Any) -> list[IncomingDocument]:

@@ -11,12 +11,11 @@ every annotation by type ("entity", "quote", "claim")."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from service.formats.exchange import Exported
+from service.formats.exchange import Exported, json_array
 
 NON_SPACE = re.compile(r"\S+")
 
@@ -84,10 +83,7 @@ def document(exported: Exported) -> dict[str, Any]:
 
 
 def stream(exports: Iterator[Exported]) -> Iterator[str]:
-    yield "["
-    for number, exported in enumerate(exports):
-        yield ("," if number else "") + json.dumps(document(exported), ensure_ascii=False)
-    yield "]"
+    return json_array(map(document, exports))
 
 
 def docbin(exported: Exported) -> bytes | None:

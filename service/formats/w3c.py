@@ -24,6 +24,7 @@ from service.formats.exchange import (
     IncomingDocument,
     IncomingLink,
     extras,
+    json_array,
     quote,
 )
 
@@ -125,10 +126,7 @@ def collection(exported: Exported, iri: IriOf) -> dict[str, Any]:
 
 def stream(exports: Iterator[Exported], iri: IriOf) -> Iterator[str]:
     """A JSON array of collections, one document at a time."""
-    yield "["
-    for number, exported in enumerate(exports):
-        yield ("," if number else "") + json.dumps(collection(exported, iri), ensure_ascii=False)
-    yield "]"
+    return json_array(collection(exported, iri) for exported in exports)
 
 
 # --- import -----------------------------------------------------------------------------

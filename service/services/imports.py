@@ -288,26 +288,15 @@ def locate(
     best, best_score = None, (-1, 0)
     at = text.find(exact)
     while at != -1:
-        before = _common_suffix(text[max(0, at - len(prefix)) : at], prefix)
-        after = _common_prefix(text[at + len(exact) : at + len(exact) + len(suffix)], suffix)
+        before = anchoring.common_suffix(text[max(0, at - len(prefix)) : at], prefix)
+        after = anchoring.common_prefix(
+            text[at + len(exact) : at + len(exact) + len(suffix)], suffix
+        )
         score = (before + after, -abs(at - hint) if hint is not None else 0)
         if score > best_score:
             best, best_score = (at, at + len(exact)), score
         at = text.find(exact, at + 1)
     return best
-
-
-def _common_prefix(a: str, b: str) -> int:
-    count = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        count += 1
-    return count
-
-
-def _common_suffix(a: str, b: str) -> int:
-    return _common_prefix(a[::-1], b[::-1])
 
 
 def target_document(
