@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,28 @@ SWAGGER_UI_ASSETS = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Where marshmallow and webargs put messages about the body as a whole.
 BODY_KEYS = ("_body", "_schema")
+
+
+class StoreFlask(flask.Flask):
+    """Flask, remembering which functions are coroutines.
+
+    Flask asks ``ensure_sync`` of every view, wrapper and hook of every request, and
+    each answer is an ``inspect`` call; here each function is looked at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._coroutine: dict[Any, bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Bound methods are made anew on each access: remember their function.
+        key = getattr(func, "__func__", func)
+        coroutine = self._coroutine.get(key)
+        if coroutine is None:
+            coroutine = inspect.iscoroutinefunction(func)
+            # Bounded: a function made per request (after_this_request) is not kept.
+            if len(self._coroutine) < 4096:
+                self._coroutine[key] = coroutine
+        return self.async_to_sync(func) if coroutine else func
 
 
 class StoreApi(Api):
@@ -182,7 +205,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> flask.Flas
         settings = Settings.from_env(os.environ if config is None else config)
     logs.configure(settings.log_level)
 
-    app = flask.Flask(__name__)
+    app = StoreFlask(__name__)
     app.config.update(
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,

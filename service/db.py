@@ -24,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     MetaData,
+    Select,
     Table,
     create_engine,
     event,
@@ -210,9 +211,7 @@ def make_engine(url: str, **options: Any) -> Engine:
     options.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, **options)
-    # Connections are checked before use, so that a restarted database costs no request;
-    # a database that does not answer fails fast instead of holding a worker.
-    options.setdefault("pool_pre_ping", True)
+    # A database that does not answer fails fast instead of holding a worker.
     connect_args = options.setdefault("connect_args", {})
     connect_args.setdefault("connect_timeout", 5)
     # Requests read tens of rows by index; a parallel plan, which the planner may pick
@@ -222,7 +221,36 @@ def make_engine(url: str, **options: Any) -> Engine:
     given = make_url(url).query.get("options", "")
     given = " ".join(given) if isinstance(given, tuple) else given
     connect_args.setdefault("options", f"{given} -c max_parallel_workers_per_gather=0".strip())
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused for this long is pinged before it is handed out.
+PING_AFTER_IDLE = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection that has been idle before it is used, so that a
+    restarted database costs no request: a dead one is replaced at once. Unlike
+    pool_pre_ping, a connection in steady use is not pinged (a round trip for every
+    request); one the database drops mid-use fails that request with a 503, and the
+    pool replaces it."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        returned = record.info.get("returned")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and hands out a new one.
+            raise exc.DisconnectionError(f"pooled connection is dead: {error}") from error
 
 
 class _WriterQueue:
@@ -362,6 +390,41 @@ def _make_sqlite_engine(url: str, **options: Any) -> Engine:
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+# Runs a SELECT with its parameters and returns its rows: Database.read outside any
+# transaction, or session_reader inside the request's.
+Read = Callable[[Select[Any], Mapping[str, Any]], Sequence[Sequence[Any]]]
+
+
+class _Prepared:
+    """A SELECT compiled once for one dialect, to run on the driver itself."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        # Lists of values (IN) are rendered per execution: SQLAlchemy runs those.
+        self.direct = not any(bind.expanding for bind in compiled.binds.values())
+        self.positions = compiled.positiontup  # the order of qmark parameters (SQLite)
+        self.defaults = {
+            name: bind.effective_value
+            for name, bind in compiled.binds.items()
+            if not bind.required and bind.callable is None
+        }
+        self.processors = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type._cached_bind_processor(dialect)) is not None
+        }
+
+    def parameters(self, given: Mapping[str, Any]) -> Any:
+        values = {**self.defaults, **given}
+        for name, process in self.processors.items():
+            if name in values:
+                values[name] = process(values[name])
+        if self.positions is None:
+            return values
+        return tuple(values[name] for name in self.positions)
+
+
 class Database:
     """The engine and session factory of one app; the session lives for one request."""
 
@@ -372,6 +435,50 @@ class Database:
             bind=engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
 
+        self._prepared: dict[Select[Any], _Prepared] = {}
+
+    def read(self, statement: Select[Any], parameters: Mapping[str, Any]) -> list[Any]:
+        """The rows of one SELECT, run on a pooled connection outside any transaction
+        (one statement sees one snapshot on both databases): no BEGIN and ROLLBACK
+        round trips, none of SQLAlchemy's per-execution work. For the hot reads;
+        ``statement`` should be built once and reused, as its compiled form is kept.
+        Driver errors come out as SQLAlchemy's, as from a session."""
+        prepared = self._prepared.get(statement)
+        if prepared is None:
+            prepared = self._prepared[statement] = _Prepared(statement, self.engine.dialect)
+        if not prepared.direct:
+            with self.engine.connect() as connection:
+                return list(connection.execute(statement, parameters).all())
+        dialect = self.engine.dialect
+        postgresql = dialect.name == "postgresql"
+        raw = driver = cursor = None
+        try:
+            raw = self.engine.raw_connection()
+            driver = raw.driver_connection
+            if postgresql:
+                driver.autocommit = True  # type: ignore[union-attr]
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            cursor.execute(prepared.sql, prepared.parameters(parameters))
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        except dialect.loaded_dbapi.Error as error:
+            gone = dialect.is_disconnect(error, driver, cursor)
+            if gone and raw is not None:  # as SQLAlchemy does: the whole pool is suspect
+                self.engine.pool._invalidate(raw, error)
+            raise exc.DBAPIError.instance(
+                prepared.sql,
+                dict(parameters),
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=gone,
+                dialect=dialect,
+            ) from error
+        finally:
+            if raw is not None:
+                driver = raw.driver_connection  # None once invalidated
+                if postgresql and driver is not None and not driver.closed:
+                    driver.autocommit = False
+                raw.close()
+
     def init_app(self, app: flask.Flask) -> None:
         app.extensions["db"] = self
         app.teardown_appcontext(self._close_session)
@@ -381,6 +488,26 @@ class Database:
         session = flask.g.pop("db_session", None)
         if session is not None:
             session.close()
+
+
+def reader() -> Read:
+    """The current app's Database.read."""
+    database: Database = flask.current_app.extensions["db"]
+    return database.read
+
+
+def is_postgresql() -> bool:
+    database: Database = flask.current_app.extensions["db"]
+    return database.engine.dialect.name == "postgresql"
+
+
+def session_reader(session: Session) -> Read:
+    """Reads inside the session's transaction, beside its other reads and writes."""
+
+    def read(statement: Select[Any], parameters: Mapping[str, Any]) -> list[Any]:
+        return list(session.connection().execute(statement, parameters).all())
+
+    return read
 
 
 def get_session() -> Session:

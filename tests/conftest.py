@@ -91,6 +91,11 @@ def make_app(database_url: str, connection: Connection) -> Callable[..., flask.F
         database = app.extensions["db"]
         database.engine.dispose()
         database.sessions = database.write_sessions = _sessions(connection)
+        # Reads outside a transaction would not see the test's; tests/test_db.py tries
+        # Database.read itself on committed rows.
+        database.read = lambda statement, parameters: list(
+            connection.execute(statement, parameters).all()
+        )
         return app
 
     return make

@@ -3,6 +3,8 @@ itself when it returns."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -33,11 +35,15 @@ def proxied(database_url, engine):
 
 def test_outage_is_503_and_recovery_is_automatic(proxied):
     proxy, client = proxied
+    # A list of annotations reads outside any transaction, straight on the driver.
+    annotations = f"/v1/documents/{uuid.uuid4()}/annotations"
     assert client.get("/v1/documents").status_code == 200
     assert client.get("/health/ready").status_code == 200
+    assert client.get(annotations).status_code == 404
+    assert client.get(annotations).status_code == 404
 
     proxy.cut()
-    for path in ("/v1/documents", "/v1/schema", "/health/ready"):
+    for path in ("/v1/documents", "/v1/schema", "/health/ready", annotations):
         response = client.get(path)
         assert response.status_code == 503, path
         assert response.content_type == "application/problem+json"
@@ -47,3 +53,4 @@ def test_outage_is_503_and_recovery_is_automatic(proxied):
     proxy.start()
     assert client.get("/v1/documents").status_code == 200
     assert client.get("/health/ready").status_code == 200
+    assert client.get(annotations).status_code == 404

@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import BigInteger, bindparam, event, func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from service import migrate
+from service import db, migrate
 from service.app import create_app
 from service.config import Settings
 from service.db import UTCDateTime, insert_rows, make_engine, new_id
 from service.models import Annotation
+from tests.conftest import scratch_database
 from tests.factories import make_document
 
 
@@ -205,3 +206,135 @@ def test_a_write_that_gets_no_turn_is_a_503_and_writes_nothing(tmp_path):
     assert response.headers["Retry-After"] == "1"
     assert client.get("/v1/documents").json["items"] == []
     assert client.post("/v1/documents", json={"text": "Kim met Putin."}).status_code == 201
+
+
+@pytest.fixture
+def committed(tmp_path):
+    """An app on a database of its own, whose rows are committed: Database.read runs
+    outside any transaction, where the per-test transaction is not seen."""
+    with scratch_database(tmp_path) as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        app = create_app(Settings(database_url=url, auth_mode="none"))
+        yield app
+        app.extensions["db"].engine.dispose()
+
+
+def _spans(app, document_id: str, **params: str) -> list[tuple[int, int]]:
+    response = app.test_client().get(
+        f"/v1/documents/{document_id}/annotations", query_string=params
+    )
+    assert response.status_code == 200, response.json
+    return [(item["start"], item["end"]) for item in response.json["items"]]
+
+
+def test_read_runs_a_statement_on_the_driver_with_its_parameters_converted(committed):
+    client = committed.test_client()
+    document = client.post("/v1/documents", json={"text": "Kim met Putin in Moscow."}).json
+    other = client.post("/v1/documents", json={"text": "Kim met Putin in Moscow."}).json
+    spans = [(0, 3, "PERSON"), (8, 13, "PERSON"), (17, 23, "GPE")]
+    for id_ in (document["id"], other["id"]):
+        body = {
+            "annotations": [
+                {"type": "entity", "label": label, "start": s, "end": e} for s, e, label in spans
+            ]
+        }
+        assert client.post(f"/v1/documents/{id_}/annotations/batch", json=body).status_code == 201
+    database = committed.extensions["db"]
+    statement = (
+        select(Annotation.start, Annotation.end)
+        .where(
+            Annotation.document_id == bindparam("document_id"),
+            Annotation.start >= bindparam("from"),
+        )
+        .order_by(Annotation.start)
+    )
+    with committed.app_context():
+        # A UUID turned into what the column holds (32 hex digits on SQLite), an int as is.
+        rows = database.read(statement, {"document_id": uuid.UUID(document["id"]), "from": 5})
+        assert [tuple(row) for row in rows] == [(8, 13), (17, 23)]
+        assert database._prepared[statement].direct
+        # Through the API: a page (LIMIT with its rendered OFFSET), a cursor, a filter.
+        assert _spans(committed, document["id"]) == [(0, 3), (8, 13), (17, 23)]
+        page = client.get(f"/v1/documents/{document['id']}/annotations?limit=2").json
+        assert page["next_cursor"]
+        rest = _spans(committed, document["id"], cursor=page["next_cursor"])
+        assert rest == [(17, 23)]
+        assert _spans(committed, document["id"], overlaps="10,20") == [(8, 13), (17, 23)]
+
+
+def test_read_leaves_lists_of_values_to_sqlalchemy(committed):
+    client = committed.test_client()
+    document = client.post("/v1/documents", json={"text": "Kim met Putin in Moscow."}).json
+    body = {
+        "annotations": [
+            {"type": "entity", "label": "PERSON", "start": 0, "end": 3},
+            {"type": "entity", "label": "GPE", "start": 17, "end": 23},
+        ]
+    }
+    client.post(f"/v1/documents/{document['id']}/annotations/batch", json=body)
+    statement = select(Annotation.label).where(
+        Annotation.label.in_(bindparam("labels", expanding=True))
+    )
+    database = committed.extensions["db"]
+    assert [row[0] for row in database.read(statement, {"labels": ["GPE", "ORG"]})] == ["GPE"]
+    assert not database._prepared[statement].direct
+    assert _spans(committed, document["id"], label="GPE,PERSON") == [(0, 3), (17, 23)]
+
+
+def test_read_raises_driver_errors_as_sqlalchemy_does(committed):
+    database = committed.extensions["db"]
+    statement = select(func.abs(bindparam("n", type_=BigInteger)))
+    with pytest.raises(DBAPIError) as raised:  # integer overflow, on both databases
+        database.read(statement, {"n": -(2**63)})
+    assert raised.value.statement == database._prepared[statement].sql
+    # The connection went back to the pool in working order.
+    assert [tuple(row) for row in database.read(statement, {"n": -2})] == [(2,)]
+
+
+def test_read_on_postgresql_leaves_no_transaction_and_gives_the_connection_back_as_it_was(
+    committed,
+):
+    database = committed.extensions["db"]
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    statement = select(Annotation.id).where(Annotation.start == bindparam("start"))
+    database.read(statement, {"start": 0})
+    with database.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert driver.autocommit is False
+        # No transaction was left open by the read: only this one's is seen.
+        open_transactions = connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state LIKE 'idle in transaction%%' AND pid <> pg_backend_pid()"
+        ).scalar()
+        assert open_transactions == 0
+
+
+def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(committed, monkeypatch):
+    """A pooled connection idle for PING_AFTER_IDLE is checked before use: a database
+    restarted meanwhile costs no request. One in steady use is not checked."""
+    database = committed.extensions["db"]
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite file does not go away")
+    pings = []
+    monkeypatch.setattr(
+        database.engine.dialect, "do_ping", lambda connection: pings.append(1) or True
+    )
+    client = committed.test_client()
+    assert client.get("/v1/documents").status_code == 200
+    assert client.get("/v1/documents").status_code == 200
+    assert pings == []  # used a moment ago
+    monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0)
+    assert client.get("/v1/documents").status_code == 200
+    assert pings == [1]
+
+    def dead(connection):
+        raise database.engine.dialect.loaded_dbapi.OperationalError("server closed the connection")
+
+    monkeypatch.setattr(database.engine.dialect, "do_ping", dead)
+    connects = []
+    event.listen(database.engine, "connect", lambda *_: connects.append(1))
+    assert client.get("/v1/documents").status_code == 200
+    assert connects == [1]  # the dead one was replaced by a new connection

@@ -30,7 +30,7 @@ from service.api.common import (
     resource,
     settings,
 )
-from service.db import get_session
+from service.db import get_session, is_postgresql, reader, session_reader
 from service.errors import BadRequest, Conflict, InvalidSpan
 from service.formats import native, w3c
 from service.schemas.annotations import (
@@ -74,24 +74,30 @@ class DocumentAnnotations(MethodView):
         `at`) and anchor status (orphans only with `anchor=orphaned`); ordered by
         (start, end, id), cursor-paginated. With `revision`, the annotations of that
         revision of the text, with their spans as they were then."""
-        session = get_session()
         unit = units.unit_of(args)
-        if args.get("revision") is not None:
+        text = ""
+        if args.get("revision") is not None or unit != units.CODEPOINT:
+            # Text and annotations read in one transaction, so that they agree.
+            session = get_session()
             document = documents.get(session, document_id)
-            if args["revision"] != document.revision:
+            revision = args.get("revision")
+            if revision is not None and revision != document.revision:
                 return self._at_revision(session, document, args, unit)
-        text = documents.get(session, document_id).text if unit != units.CODEPOINT else ""
+            text = document.text if unit != units.CODEPOINT else ""
+            read = session_reader(session)
+        else:  # the common case: one statement, outside any transaction
+            read = reader()
         narrowed = annotation_filter(
             _positions_in_codepoints(args, text, unit), document_id=document_id
         )
         result = annotations.query(
-            session, narrowed, limit=page_limit(args), cursor=args.get("cursor")
+            read, is_postgresql(), narrowed, limit=page_limit(args), cursor=args.get("cursor")
         )
         if not result.items:  # an empty page, or no such document?
-            documents.ensure_exists(session, document_id)
+            documents.ensure_exists(read, document_id)
         response = page(
             result,
-            native.annotation_from_wire,
+            native.annotations_from_wire,
             lambda items: units.from_codepoints(items, text, unit),
         )
         return units.labelled(response, unit)
@@ -110,9 +116,7 @@ class DocumentAnnotations(MethodView):
             limit=page_limit(args),
             cursor=args.get("cursor"),
         )
-        response = page(
-            result, lambda item: item, lambda items: units.from_codepoints(items, text, unit)
-        )
+        response = page(result, list, lambda items: units.from_codepoints(items, text, unit))
         return units.labelled(response, unit)
 
     @blp.doc(operationId="createAnnotation", parameters=[IDEMPOTENCY_KEY])
@@ -209,7 +213,11 @@ class Annotations(MethodView):
             text = documents.get(session, args["document_id"]).text
             args = _positions_in_codepoints(args, text, unit)
         result = annotations.query(
-            session, annotation_filter(args), limit=page_limit(args), cursor=args.get("cursor")
+            session_reader(session),
+            is_postgresql(),
+            annotation_filter(args),
+            limit=page_limit(args),
+            cursor=args.get("cursor"),
         )
 
         def in_unit(items: list[dict[str, Any]]) -> None:
@@ -219,7 +227,7 @@ class Annotations(MethodView):
                     [item for item in items if item["document_id"] == document_id], text, unit
                 )
 
-        return units.labelled(page(result, native.annotation_from_wire, in_unit), unit)
+        return units.labelled(page(result, native.annotations_from_wire, in_unit), unit)
 
 
 @blp.route("/annotations/<uuid:annotation_id>")

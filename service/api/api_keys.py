@@ -51,7 +51,7 @@ class ApiKeys(MethodView):
         result = api_keys.list_page(
             get_session(), limit=page_limit(args), cursor=args.get("cursor")
         )
-        return page(result, native.api_key)
+        return page(result, native.each(native.api_key))
 
     @blp.doc(operationId="createApiKey")
     @blp.body(ApiKeyCreateSchema)

@@ -78,7 +78,7 @@ class Documents(MethodView):
         result = documents.list_page(
             get_session(), search, limit=page_limit(args), cursor=args.get("cursor")
         )
-        return page(result, native.document)
+        return page(result, native.each(native.document))
 
     @blp.doc(operationId="createDocument", parameters=[IDEMPOTENCY_KEY])
     @blp.body(DocumentCreateSchema)
@@ -132,10 +132,9 @@ class Document(MethodView):
                     session, document, revision, anchor=None
                 )
             else:
-                body["annotations"] = [
-                    native.annotation_from_wire(row)
-                    for row in annotations.all_of_document(session, document_id)
-                ]
+                body["annotations"] = native.annotations_from_wire(
+                    annotations.all_of_document(session, document_id)
+                )
             units.from_codepoints(body["annotations"], body["text"], unit)
         if "links" in include:
             body["links"] = [
@@ -226,7 +225,7 @@ class DocumentRevisions(MethodView):
         result = revisions.list_page(
             session, document, limit=page_limit(args), cursor=args.get("cursor")
         )
-        return page(result, native.revision)
+        return page(result, native.each(native.revision))
 
 
 @blp.route("/<uuid:document_id>/history")

@@ -72,7 +72,7 @@ class Links(MethodView):
             limit=page_limit(args),
             cursor=args.get("cursor"),
         )
-        return page(result, native.link)
+        return page(result, native.each(native.link))
 
     @blp.doc(operationId="createLink", parameters=[IDEMPOTENCY_KEY])
     @blp.body(LinkCreateSchema)
@@ -148,7 +148,7 @@ class DocumentLinks(MethodView):
             limit=page_limit(args),
             cursor=args.get("cursor"),
         )
-        return page(result, native.link)
+        return page(result, native.each(native.link))
 
 
 @blp.route("/links/<uuid:link_id>/history")

@@ -153,11 +153,15 @@ def _time(value: str | None) -> str | None:
     return f"{value[:10]}T{value[11:]}Z"
 
 
-def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:
-    """The same as ``annotation()``, from a row of wire columns in the order of
-    services.annotations.WIRE_ATTRIBUTES. Inlined: it runs for every row of every
-    list."""
-    (
+def annotations_from_wire(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The same as ``annotation()`` for each row of wire columns, in the order of
+    services.annotations.WIRE_ATTRIBUTES. Inlined, as it runs for every row of every
+    list, and what rows share is worked out once: their document's id, and times
+    (a batch writes its annotations at one time, and most are never changed)."""
+    items: list[dict[str, Any]] = []
+    append = items.append
+    document_wire = document = time_wire = time = None
+    for (
         i,
         d,
         kind,
@@ -173,27 +177,37 @@ def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:
         u,
         version,
         anchor,
-    ) = row
-    if len(i) == 32:
-        i = f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}"
-        d = f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:]}"
-    return {
-        "id": i,
-        "document_id": d,
-        "type": kind,
-        "label": label,
-        "start": start,
-        "end": end,
-        "text": text,
-        "attributes": orjson.Fragment(attributes),
-        "confidence": confidence,
-        "status": status,
-        "anchor": anchor,
-        "created_by": by,
-        "created_at": f"{c[:10]}T{c[11:19]}Z" if c[19:] == ".000000" else f"{c[:10]}T{c[11:]}Z",
-        "updated_at": f"{u[:10]}T{u[11:19]}Z" if u[19:] == ".000000" else f"{u[:10]}T{u[11:]}Z",
-        "version": version,
-    }
+    ) in rows:
+        if d != document_wire:
+            document_wire, document = d, _id(d)
+        if len(i) == 32:
+            i = f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}"
+        if c != time_wire:
+            time_wire, time = c, _time(c)
+        append(
+            {
+                "id": i,
+                "document_id": document,
+                "type": kind,
+                "label": label,
+                "start": start,
+                "end": end,
+                "text": text,
+                "attributes": orjson.Fragment(attributes),
+                "confidence": confidence,
+                "status": status,
+                "anchor": anchor,
+                "created_by": by,
+                "created_at": time,
+                "updated_at": time if u == c else _time(u),
+                "version": version,
+            }
+        )
+    return items
+
+
+def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:
+    return annotations_from_wire((row,))[0]
 
 
 def link_from_wire(row: Sequence[Any]) -> dict[str, Any]:
@@ -213,6 +227,11 @@ def link_from_wire(row: Sequence[Any]) -> dict[str, Any]:
         "updated_at": _time(updated),
         "version": version,
     }
+
+
+def each(present: Callable[[T], Any]) -> Callable[[list[T]], list[Any]]:
+    """A presenter of one item made a presenter of a list."""
+    return lambda items: [present(item) for item in items]
 
 
 def page(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from service.db import insert_as_is, utcnow
+from service.db import Read, insert_as_is, utcnow
 from service.errors import (
     Conflict,
     InvalidLabel,
@@ -44,11 +44,6 @@ from service.services.pagination import (
 
 # Lists are in (document_id, start, end, id) order, which the index
 # ix_annotations_document_span serves directly.
-SPAN_ORDER = Ordering(
-    columns=(Annotation.document_id, Annotation.start, Annotation.end, Annotation.id),
-    attributes=("document_id", "start", "end", "id"),
-    parsers=(strict_uuid, strict_int, strict_int, strict_uuid),
-)
 # Every attribute of the wire form; lists select them as wire columns (services.wire).
 WIRE_ATTRIBUTES = (
     Annotation.id,
@@ -66,6 +61,15 @@ WIRE_ATTRIBUTES = (
     Annotation.updated_at,
     Annotation.version,
     Annotation.anchor,
+)
+_SPAN_KEY = (Annotation.document_id, Annotation.start, Annotation.end, Annotation.id)
+SPAN_ORDER = Ordering(
+    columns=_SPAN_KEY,
+    attributes=tuple(column.key for column in _SPAN_KEY),
+    parsers=(strict_uuid, strict_int, strict_int, strict_uuid),
+    positions=tuple(
+        [attribute.key for attribute in WIRE_ATTRIBUTES].index(column.key) for column in _SPAN_KEY
+    ),
 )
 
 
@@ -346,17 +350,18 @@ def restore(
     return annotation, links.restore_removed_by(session, deletion, actor=actor, cause=cause)
 
 
-def query(session: Session, narrowed: Filter, *, limit: int, cursor: str | None) -> Page[Row[Any]]:
+def query(
+    read: Read, postgresql: bool, narrowed: Filter, *, limit: int, cursor: str | None
+) -> Page[Sequence[Any]]:
     """A page of the annotations the filter selects, as wire rows
     (``native.annotation_from_wire``), in (document_id, start, end, id) order."""
     parameters = narrowed.parameters()
     filters = tuple(name for name in CONDITIONS if name in parameters)
     if cursor:
         parameters.update(zip(AFTER, SPAN_ORDER.parse(cursor), strict=True))
-    postgresql = session.get_bind().dialect.name == "postgresql"
     statement = _statement(postgresql, filters, bool(cursor))
-    rows = session.connection().execute(statement, {**parameters, "limit": limit + 1}).all()
-    return page_of(list(rows), limit, SPAN_ORDER)
+    parameters["limit"] = limit + 1
+    return page_of(list(read(statement, parameters)), limit, SPAN_ORDER)
 
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     Double,
     Select,
+    bindparam,
     cast,
     column,
     func,
@@ -22,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import Read, utcnow
 from service.errors import Conflict, NotFound, ReadOnlyField, RuleViolation
 from service.formats import native
 from service.models import Annotation, Document, Link
@@ -50,9 +51,12 @@ def get(session: Session, document_id: uuid.UUID, *, lock: str | None = None) ->
     return document
 
 
-def ensure_exists(session: Session, document_id: uuid.UUID) -> None:
+_EXISTS = select(Document.id).where(Document.id == bindparam("document_id"))
+
+
+def ensure_exists(read: Read, document_id: uuid.UUID) -> None:
     """404 unless the document exists; cheaper than loading its text."""
-    if session.scalar(select(Document.id).where(Document.id == document_id)) is None:
+    if not read(_EXISTS, {"document_id": document_id}):
         raise NotFound(f"document {document_id} does not exist")
 
 

@@ -33,8 +33,12 @@ class Ordering:
     columns: Sequence[Any]
     attributes: Sequence[str]
     parsers: Sequence[KeyPart]
+    # For plain tuples: where each key attribute is in the row.
+    positions: Sequence[int] | None = None
 
     def key_of(self, item: Any) -> list[Any]:
+        if self.positions is not None:
+            return [_jsonable(item[position]) for position in self.positions]
         return [_jsonable(getattr(item, name)) for name in self.attributes]
 
     def cursor_for(self, item: Any) -> str:

@@ -3,10 +3,13 @@ pagination."""
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 
+import marshmallow as ma
 import pytest
 
+from service.api import common
 from tests.factories import make_annotation, make_document
 
 PROBLEM = "application/problem+json"
@@ -262,3 +265,72 @@ def test_served_spec_and_docs_carry_the_public_prefix(gateway_client):
     assert spec["servers"] == [{"url": "/annotations"}]
     docs = gateway_client.get("/docs", headers=FORWARDED, environ_base=environ)
     assert 'url: "/annotations/openapi.json"' in docs.get_data(as_text=True)
+
+
+def test_the_app_asks_once_whether_a_function_is_a_coroutine(app, monkeypatch):
+    asked = []
+    real = inspect.iscoroutinefunction
+    monkeypatch.setattr(
+        inspect, "iscoroutinefunction", lambda func: asked.append(func) or real(func)
+    )
+
+    def plain() -> str:
+        return "plain"
+
+    async def coroutine() -> str:
+        return "awaited"
+
+    monkeypatch.setattr(app, "async_to_sync", lambda func: lambda: "ran " + func.__name__)
+    assert app.ensure_sync(plain) is plain
+    assert app.ensure_sync(plain) is plain
+    assert app.ensure_sync(coroutine)() == "ran coroutine"
+    assert app.ensure_sync(coroutine)() == "ran coroutine"
+    assert asked == [plain, coroutine]
+    # Bound methods are new objects each time; their function is asked about once.
+    app.ensure_sync(app.make_response)
+    app.ensure_sync(app.make_response)
+    assert asked.count(app.make_response) == 1
+
+
+def test_query_arguments_are_remembered_by_query_string(app, client, session, monkeypatch):
+    document = make_document(session, "Kim met Putin in Moscow.")
+    make_annotation(session, document, "Kim")
+    make_annotation(session, document, "Moscow", label="GPE")
+    parser = common.StoreBlueprint.ARGUMENTS_PARSER
+    parser._parsed.clear()
+    loads = []
+    real_load = ma.Schema.load
+    monkeypatch.setattr(
+        ma.Schema, "load", lambda self, *a, **k: loads.append(1) or real_load(self, *a, **k)
+    )
+    url = f"/v1/documents/{document.id}/annotations?label=GPE,PERSON&limit=5"
+    first = client.get(url).json
+    second = client.get(url).json
+    assert first == second
+    assert len(first["items"]) == 2
+    assert len(loads) == 1  # the second request's arguments were remembered
+
+    # What a view is given is its own: changing it changes nothing remembered.
+    with app.test_request_context(url):
+        schema = next(iter(parser._parsed))[0]
+        given = parser.parse(schema, location="query")
+        given["label"].append("ORG")
+        given["limit"] = 1
+        assert parser.parse(schema, location="query") == {"label": ["GPE", "PERSON"], "limit": 5}
+
+
+def test_a_bad_query_string_is_refused_every_time(client, session, monkeypatch):
+    document = make_document(session, "Kim met Putin.")
+    monkeypatch.setattr(common, "QUERY_MEMORY", 2)
+    for _ in range(2):
+        response = client.get(f"/v1/documents/{document.id}/annotations?overlaps=5,2")
+        assert response.status_code == 400
+        assert response.json["errors"]["overlaps"] == [
+            f"Must be START,END with 0 <= START < END <= {2**31 - 1}."
+        ]
+    # The memory stays within QUERY_MEMORY entries.
+    for limit in range(1, 6):
+        assert (
+            client.get(f"/v1/documents/{document.id}/annotations?limit={limit}").status_code == 200
+        )
+    assert len(common.StoreBlueprint.ARGUMENTS_PARSER._parsed) <= 2

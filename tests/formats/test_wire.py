@@ -58,8 +58,11 @@ def test_annotation_wire_rows_are_the_presenters(session, stored):
     by_id = {str(a.id): native.annotation(a) for a in made}
     rows = annotations.all_of_document(session, document.id)
     assert len(rows) == len(made)
-    for row in rows:
-        body = orjson.loads(orjson.dumps(native.annotation_from_wire(row)))
+    # Together, as lists present them (what rows share is worked out once), and alone.
+    together = orjson.loads(orjson.dumps(native.annotations_from_wire(rows)))
+    alone = [orjson.loads(orjson.dumps(native.annotation_from_wire(row))) for row in rows]
+    assert together == alone
+    for body in together:
         assert body == by_id[body["id"]]
         assert list(body) == list(by_id[body["id"]])
 
