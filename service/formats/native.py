@@ -145,12 +145,14 @@ def _id(value: str) -> str:
 
 
 def _time(value: str | None) -> str | None:
-    """A stored "YYYY-MM-DD HH:MM:SS.ffffff" UTC time as ``timestamp()`` writes it."""
+    """A UTC time read as "YYYY-MM-DD HH:MM:SS.ffffff" (SQLite) or with the fraction's
+    trailing zeros left out, the fraction too if it is zero (PostgreSQL), as
+    ``timestamp()`` writes it."""
     if value is None:
         return None
-    if value.endswith(".000000"):
+    if len(value) == 19 or value.endswith(".000000"):
         return f"{value[:10]}T{value[11:19]}Z"
-    return f"{value[:10]}T{value[11:]}Z"
+    return f"{value[:10]}T{value[11:]}{'0' * (26 - len(value))}Z"
 
 
 def annotations_from_wire(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:

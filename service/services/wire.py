@@ -1,8 +1,9 @@
 """Columns selected as the database keeps them, as text: ids (32 hex digits on
-SQLite, dashed on PostgreSQL), UTC timestamps as "YYYY-MM-DD HH:MM:SS.ffffff", JSON
-objects as JSON text. The hot lists (a document's annotations, the one-request
-bundle) read these and finish them in formats.native without making UUID, datetime
-or dict objects per row; a test holds the result equal to the presenters there."""
+SQLite, dashed on PostgreSQL), UTC timestamps as "YYYY-MM-DD HH:MM:SS.ffffff"
+(PostgreSQL leaves out the fraction's trailing zeros), JSON objects as JSON text.
+The hot lists (a document's annotations, the one-request bundle) read these and
+finish them in formats.native without making UUID, datetime or dict objects per
+row; a test holds the result equal to the presenters there."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ def columns_for(postgresql: bool, attributes: tuple[InstrumentedAttribute[Any], 
 def _postgresql(attribute: InstrumentedAttribute[Any]) -> Any:
     kind = attribute.type
     if isinstance(kind, UTCDateTime):
-        # The form SQLite stores them in.
-        return func.to_char(func.timezone("UTC", attribute), "YYYY-MM-DD HH24:MI:SS.US")
+        # "YYYY-MM-DD HH:MM:SS[.f...]" in UTC; cheaper than to_char's fixed form.
+        return cast(func.timezone("UTC", attribute), Text)
     if isinstance(kind, Uuid | JSON):
         return cast(attribute, Text)
     return attribute

@@ -43,6 +43,7 @@ def stored(session):
     whole_second = datetime(2026, 11, 27, 10, 30, 0, tzinfo=UTC)
     made[0].created_at = whole_second
     made[1].updated_at = datetime(2026, 11, 27, 10, 30, 0, 5, tzinfo=UTC)
+    made[2].updated_at = datetime(2026, 11, 27, 10, 30, 0, 500000, tzinfo=UTC)  # ".5" there
     link = make_link(session, "coreference", made[0], made[1])
     flagged = make_link(session, "coreference", made[2], made[-1])
     flagged.dangling = True
