@@ -11,8 +11,8 @@ For each database it
 2. drives the served app with wrk from another process — the document bundle, one
    document's 60 annotations, an overlap query, a full-text search — and reports
    requests/s, p50 and p99 (the best of three runs), beside a hello-world Flask app on
-   the same gunicorn settings measured the same way, plus the workers' memory before
-   and after;
+   the same gunicorn settings measured the same way, in turn with it, plus the
+   workers' memory before and after;
 3. grows the corpus to the next size and measures again.
 It prints one table at the end. PostgreSQL runs in a database of its own, dropped
 afterwards.
@@ -247,9 +247,18 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def wrk(port: int, paths: list[str], workdir: Path) -> Load:
-    """The best of WRK_RUNS runs (the most requests/s), and the errors of all of them."""
-    runs = [wrk_once(port, paths, workdir) for _ in range(WRK_RUNS)]
+def wrk_beside(hello_port: int, port: int, paths: list[str], workdir: Path) -> tuple[Load, Load]:
+    """The yardstick and the measure, run in turn WRK_RUNS times each (this machine's
+    speed drifts from minute to minute: both see the same drift); of each, the best
+    run (the most requests/s) and the errors of all of them."""
+    yardsticks, runs = [], []
+    for _ in range(WRK_RUNS):
+        yardsticks.append(wrk_once(hello_port, ["/hello"], workdir))
+        runs.append(wrk_once(port, paths, workdir))
+    return _best(yardsticks), _best(runs)
+
+
+def _best(runs: list[Load]) -> Load:
     best = max(runs, key=lambda run: run.rps)
     return Load(best.rps, best.p50_ms, best.p99_ms, sum(run.errors for run in runs))
 
@@ -355,9 +364,7 @@ def run_database(kind: str, sizes: list[int], report: Report, hello: LiveServer)
                         connection.execute(text("ANALYZE"))
                 before = rss_mb(server)
                 for name, paths in read_paths(loaded).items():
-                    # The yardstick right before each measure: this machine is noisy.
-                    yardstick = wrk(hello.port, ["/hello"], workdir)
-                    result = wrk(server.port, paths, workdir)
+                    yardstick, result = wrk_beside(hello.port, server.port, paths, workdir)
                     p50.setdefault(name, {})[size] = result.p50_ms
                     target = READ_TARGETS.get(name)
                     report.add(
