@@ -395,6 +395,10 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Read = Callable[[Select[Any], Mapping[str, Any]], Sequence[Sequence[Any]]]
 
 
+# How many compiled statements Database.read keeps.
+PREPARED_STATEMENTS = 1024
+
+
 class _Prepared:
     """A SELECT compiled once for one dialect, to run on the driver itself."""
 
@@ -434,7 +438,6 @@ class Database:
         self.write_sessions = sessionmaker(
             bind=engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
-
         self._prepared: dict[Select[Any], _Prepared] = {}
 
     def read(self, statement: Select[Any], parameters: Mapping[str, Any]) -> list[Any]:
@@ -445,6 +448,8 @@ class Database:
         Driver errors come out as SQLAlchemy's, as from a session."""
         prepared = self._prepared.get(statement)
         if prepared is None:
+            if len(self._prepared) >= PREPARED_STATEMENTS:  # bounded, whatever callers do
+                self._prepared.clear()
             prepared = self._prepared[statement] = _Prepared(statement, self.engine.dialect)
         if not prepared.direct:
             with self.engine.connect() as connection:

@@ -293,6 +293,15 @@ def test_read_raises_driver_errors_as_sqlalchemy_does(committed):
     assert [tuple(row) for row in database.read(statement, {"n": -2})] == [(2,)]
 
 
+def test_read_keeps_a_bounded_number_of_compiled_statements(committed, monkeypatch):
+    database = committed.extensions["db"]
+    monkeypatch.setattr(db, "PREPARED_STATEMENTS", 2)
+    statements = [select(func.abs(bindparam("n", type_=BigInteger)) + k) for k in range(5)]
+    for k, statement in enumerate(statements):
+        assert [tuple(row) for row in database.read(statement, {"n": -1})] == [(1 + k,)]
+        assert len(database._prepared) <= 2
+
+
 def test_read_on_postgresql_leaves_no_transaction_and_gives_the_connection_back_as_it_was(
     committed,
 ):
