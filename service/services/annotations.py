@@ -42,8 +42,6 @@ from service.services.pagination import (
     strict_uuid,
 )
 
-# Lists are in (document_id, start, end, id) order, which the index
-# ix_annotations_document_span serves directly.
 # Every attribute of the wire form; lists select them as wire columns (services.wire).
 WIRE_ATTRIBUTES = (
     Annotation.id,
@@ -62,6 +60,8 @@ WIRE_ATTRIBUTES = (
     Annotation.version,
     Annotation.anchor,
 )
+# Lists are in (document_id, start, end, id) order, which the index
+# ix_annotations_document_span serves directly; their rows are wire rows.
 _SPAN_KEY = (Annotation.document_id, Annotation.start, Annotation.end, Annotation.id)
 SPAN_ORDER = Ordering(
     columns=_SPAN_KEY,
@@ -354,7 +354,7 @@ def query(
     read: Read, postgresql: bool, narrowed: Filter, *, limit: int, cursor: str | None
 ) -> Page[Sequence[Any]]:
     """A page of the annotations the filter selects, as wire rows
-    (``native.annotation_from_wire``), in (document_id, start, end, id) order."""
+    (``native.annotations_from_wire``), in (document_id, start, end, id) order."""
     parameters = narrowed.parameters()
     filters = tuple(name for name in CONDITIONS if name in parameters)
     if cursor:
