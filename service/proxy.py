@@ -10,6 +10,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Network
 
+# How many peer addresses TrustedProxies remembers its verdict on.
+REMEMBERED_PEERS = 4096
+
 FORWARDED_HEADERS = (
     "HTTP_X_FORWARDED_FOR",
     "HTTP_X_FORWARDED_PROTO",
@@ -28,10 +31,22 @@ class TrustedProxies:
         self.networks = tuple(networks)
         self.untouched = app
         self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+        # The verdict by peer address: the peers are few (the gateway, a few clients),
+        # and parsing an address costs every request several microseconds.
+        self._verdicts: dict[str, bool] = {}
 
     def _trusted(self, address: str | None) -> bool:
         if not address:
             return False
+        verdict = self._verdicts.get(address)
+        if verdict is None:
+            verdict = self._judge(address)
+            if len(self._verdicts) >= REMEMBERED_PEERS:
+                self._verdicts.clear()
+            self._verdicts[address] = verdict
+        return verdict
+
+    def _judge(self, address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
