@@ -38,8 +38,10 @@ keepalive = 5
 # Build the app once in the master: a configuration error stops the start at once, and
 # the workers share the loaded code.
 preload_app = True
-# The app writes one JSON line per request itself (service.logs).
+# The app writes one JSON line per request itself (service.logs), and gunicorn's logger
+# leaves its own out without spending time on it.
 accesslog = None
+logger_class = "service.logs.GunicornLogger"
 errorlog = "-"
 loglevel = settings.log_level.lower()
 logconfig_dict = {

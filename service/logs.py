@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import flask
+from gunicorn import glogging
 
 from service import context
 
@@ -120,3 +121,14 @@ def route_template() -> str:
     so that logs and metrics group by endpoint."""
     rule = flask.request.url_rule
     return rule.rule if rule is not None else "unmatched"
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's logger, without gunicorn's access log unless ``accesslog`` asks for it:
+    the app writes its own line per request (``finish_request``). gunicorn would
+    otherwise build its access-log fields and a log record for every request whenever
+    ``logconfig_dict`` is set, as ours is, only to drop them."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if self.cfg.accesslog:
+            super().access(resp, req, environ, request_time)

@@ -172,3 +172,22 @@ def test_streamed_exports_give_their_connections_back(server, fmt):
         assert body
     # The metrics request itself holds none.
     assert pool_in_use(base) == 0
+
+
+class _Config:
+    def __init__(self, accesslog):
+        self.accesslog = accesslog
+
+
+def test_gunicorn_builds_no_access_line_unless_asked(monkeypatch):
+    from service.logs import GunicornLogger
+
+    built = []
+    monkeypatch.setattr("gunicorn.glogging.Logger.access", lambda self, *args: built.append(args))
+    logger = GunicornLogger.__new__(GunicornLogger)  # no setup: only access() is used
+    logger.cfg = _Config(accesslog=None)
+    logger.access("response", "request", {}, 0.1)
+    assert built == []
+    logger.cfg = _Config(accesslog="-")
+    logger.access("response", "request", {}, 0.1)
+    assert built == [("response", "request", {}, 0.1)]
