@@ -11,7 +11,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -513,6 +514,16 @@ def session_reader(session: Session) -> Read:
         return list(session.connection().execute(statement, parameters).all())
 
     return read
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A session of its own for reading before the request's session starts: on
+    SQLite a write request's session takes the write lock with its first statement,
+    and holds it to the end."""
+    database: Database = flask.current_app.extensions["db"]
+    with database.sessions() as session:
+        yield session
 
 
 def get_session() -> Session:

@@ -30,7 +30,7 @@ from service.api.common import (
     resource,
     settings,
 )
-from service.db import get_session, is_postgresql, reader, session_reader
+from service.db import get_session, is_postgresql, read_session, reader, session_reader
 from service.errors import BadRequest, Conflict, InvalidSpan
 from service.formats import native, w3c
 from service.schemas.annotations import (
@@ -381,22 +381,38 @@ class AnnotationBatch(MethodView):
         of an annotation of the batch or by the id of a stored one. At most
         MAX_BATCH_ITEMS items (50,000 by default)."""
         body = json_body()
-        session = get_session()
         unit = units.unit_of(args)
+
+        def plan(session: Session, document: Any) -> batch.Plan:
+            items = body.get("annotations", [])
+            if unit != units.CODEPOINT:
+                items = [
+                    units.to_codepoints(document.text, unit, item)
+                    if isinstance(item, dict)
+                    else item
+                    for item in items
+                ]
+            return batch.plan(
+                session,
+                document,
+                items,
+                body.get("links", []),
+                actor=actor(),
+                max_items=settings().max_batch_items,
+                max_per_document=settings().max_annotations_per_document,
+            )
+
+        # Checked first, outside the write transaction; then written in it.
+        with read_session() as reading:
+            planned = plan(reading, documents.get(reading, document_id))
+        session = get_session()
         document = documents.get(session, document_id, lock="share")
-        items = body.get("annotations", [])
-        if unit != units.CODEPOINT:
-            items = [
-                units.to_codepoints(document.text, unit, item) if isinstance(item, dict) else item
-                for item in items
-            ]
-        written = batch.write(
+        written = batch.write_plan(
             session,
             document,
-            items,
-            body.get("links", []),
+            planned,
+            lambda: plan(session, document),
             actor=actor(),
-            max_items=settings().max_batch_items,
             max_per_document=settings().max_annotations_per_document,
         )
         location = flask.url_for(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, TypeGuard, cast
@@ -85,7 +85,20 @@ def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def write(
+@dataclass
+class Plan:
+    """A batch checked and turned into rows against one revision of the document's
+    text and one version of the label schema, ready to write."""
+
+    revision: int
+    schema_version: int
+    names_stored: bool  # whether a link names a stored annotation
+    rows: list[dict[str, Any]]
+    link_rows: list[dict[str, Any]]
+    written: Written
+
+
+def plan(
     session: Session,
     document: Document,
     annotations: Sequence[Any],
@@ -94,9 +107,9 @@ def write(
     actor: str,
     max_items: int,
     max_per_document: int | None = None,
-) -> Written:
-    """Check every item, then write them all, or refuse the whole batch listing every
-    failing item by its index."""
+) -> Plan:
+    """Check every item and make the rows to insert, or refuse the whole batch listing
+    every failing item by its index. Writes nothing."""
     if len(annotations) + len(links) > max_items:
         raise BatchRefused(
             f"a batch holds at most {max_items} items; this one has "
@@ -132,21 +145,80 @@ def write(
         row["anchor"] = "exact"
     for row in link_rows:
         row["dangling"] = False  # orphans cannot be linked (see _stored_ends)
+    written = Written(
+        [native.annotation(cast(Annotation, SimpleNamespace(**row))) for row in rows],
+        [native.link(cast(Link, SimpleNamespace(**row))) for row in link_rows],
+    )
+    names_stored = any(
+        isinstance(item, Mapping) and ("source_id" in item or "target_id" in item) for item in links
+    )
+    return Plan(
+        document.revision,
+        rules.version,
+        names_stored,
+        [_columns_of(row) for row in rows],
+        link_rows,
+        written,
+    )
 
-    written = Written()
-    if rows:
-        insert_rows(session, ANNOTATIONS, [_columns_of(row) for row in rows])
-        for row in rows:
-            wire = native.annotation(cast(Annotation, SimpleNamespace(**row)))
-            history.record(session, "create", "annotation", by=actor, after=wire)
-            written.annotations.append(wire)
-    if link_rows:
-        insert_rows(session, LINKS, link_rows)
-        for row in link_rows:
-            wire = native.link(cast(Link, SimpleNamespace(**row)))
-            history.record(session, "create", "link", by=actor, after=wire)
-            written.links.append(wire)
-    return written
+
+def write(
+    session: Session,
+    document: Document,
+    annotations: Sequence[Any],
+    links: Sequence[Any],
+    *,
+    actor: str,
+    max_items: int,
+    max_per_document: int | None = None,
+) -> Written:
+    """Check every item, then write them all, or refuse the whole batch listing every
+    failing item by its index."""
+    planned = plan(
+        session,
+        document,
+        annotations,
+        links,
+        actor=actor,
+        max_items=max_items,
+        max_per_document=max_per_document,
+    )
+    return _insert(session, planned, actor=actor)
+
+
+def write_plan(
+    session: Session,
+    document: Document,
+    planned: Plan,
+    replan: Callable[[], Plan],
+    *,
+    actor: str,
+    max_per_document: int | None = None,
+) -> Written:
+    """Write a plan made before this transaction, in another, so that checking the
+    items did not hold the write lock (SQLite has one writer at a time). ``document``
+    is read in this transaction. What the plan was checked against is checked again:
+    if the text or the label schema changed meanwhile, or a link names a stored
+    annotation (which may have changed), ``replan`` makes the plan again here."""
+    if (
+        planned.names_stored
+        or planned.revision != document.revision
+        or planned.schema_version != label_schema.current_version(session)
+    ):
+        planned = replan()
+    else:  # the one check that other writes can undo without changing either
+        annotations_service.check_room(session, document, len(planned.rows), max_per_document)
+    return _insert(session, planned, actor=actor)
+
+
+def _insert(session: Session, planned: Plan, *, actor: str) -> Written:
+    insert_rows(session, ANNOTATIONS, planned.rows)
+    insert_rows(session, LINKS, planned.link_rows)
+    for wire in planned.written.annotations:
+        history.record(session, "create", "annotation", by=actor, after=wire)
+    for wire in planned.written.links:
+        history.record(session, "create", "link", by=actor, after=wire)
+    return planned.written
 
 
 def _annotation_row(

@@ -81,6 +81,16 @@ def current(session: Session) -> LabelSchema:
     return schema
 
 
+def current_version(session: Session) -> int:
+    """The version of the schema in force, without reading the schema."""
+    version = session.scalar(
+        select(LabelSchema.version).order_by(LabelSchema.version.desc()).limit(1)
+    )
+    if version is None:
+        raise RuntimeError("the database holds no label schema; run the migrations")
+    return version
+
+
 def rules_of(schema: LabelSchema) -> Rules:
     return _rules(schema.version, schema.annotation_types, schema.link_types)
 

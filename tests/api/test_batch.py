@@ -244,3 +244,124 @@ def test_batch_accepts_exactly_what_a_single_create_accepts(client, document, it
     single = client.post(f"/v1/documents/{document.id}/annotations", json=item)
     many = batch(client, document, [item])
     assert (single.status_code == 201) == (many.status_code == 201), (single.json, many.json)
+
+
+# --- checked outside the write transaction, written in it ------------------------------
+
+
+@pytest.fixture
+def meanwhile(monkeypatch):
+    """Run a change after the batch is first checked (outside the write transaction)
+    and before its write transaction starts: what a concurrent request could do."""
+    from service.api import annotations as views
+
+    changes = []
+    opened = views.get_session
+
+    def change_then_open():
+        while changes:
+            changes.pop(0)()
+        return opened()
+
+    monkeypatch.setattr(views, "get_session", change_then_open)
+    return changes.append
+
+
+def test_a_text_rewritten_meanwhile_is_checked_again(client, document, session, meanwhile):
+    from service.services import revisions
+
+    def rewrite():
+        revisions.replace_text(
+            session, document, TEXT.replace("Kim", "Tim"), actor="other", max_length=None
+        )
+        session.commit()
+
+    meanwhile(rewrite)
+    response = batch(client, document, [span("Kim")])
+    assert response.status_code == 201, response.json
+    assert response.json["annotations"][0]["text"] == "Tim"
+    stored = session.scalars(select(Annotation).where(Annotation.created_by != "other")).all()
+    assert [a.text for a in stored] == ["Tim"]
+
+
+def test_a_text_rewritten_meanwhile_can_refuse_the_batch(client, document, session, meanwhile):
+    from service.services import revisions
+
+    def shorten():
+        revisions.replace_text(session, document, "Kim", actor="other", max_length=None)
+        session.commit()
+
+    meanwhile(shorten)
+    response = batch(client, document, [span("Kim"), span("Vladimir Putin")])
+    assert response.status_code == 422
+    assert response.json["errors"]["annotations.1.end"] == ["must be <= 3, the document's length"]
+    assert counts(session) == [0, 0]
+
+
+def test_a_label_removed_meanwhile_refuses_the_batch(client, document, session, meanwhile):
+    from service.services import label_schema
+
+    def drop_person():
+        schema = label_schema.current(session)
+        types = {
+            name: {**spec, "labels": [x for x in spec["labels"] if x != "PERSON"]}
+            for name, spec in schema.annotation_types.items()
+        }
+        links = {
+            name: {
+                **spec,
+                **{
+                    side: {k: v for k, v in spec[side].items() if k != "labels"}
+                    for side in ("source", "target")
+                },
+            }
+            for name, spec in schema.link_types.items()
+        }
+        label_schema.replace(session, types, links, actor="other")
+        session.commit()
+
+    meanwhile(drop_person)
+    response = batch(client, document, [span("Kim")])
+    assert response.status_code == 422
+    assert (
+        "'PERSON' is not a label of type 'entity'"
+        in response.json["errors"]["annotations.0.label"][0]
+    )
+    assert counts(session) == [0, 0]
+
+
+def test_a_stored_end_deleted_meanwhile_refuses_the_link(client, document, session, meanwhile):
+    kim = make_annotation(session, document, "Kim Jong-un")
+    session.commit()
+
+    def delete_kim():
+        session.delete(kim)
+        session.commit()
+
+    meanwhile(delete_kim)
+    response = batch(
+        client,
+        document,
+        [span("He", ref="he")],
+        [{"type": "coreference", "source_ref": "he", "target_id": str(kim.id)}],
+    )
+    assert response.status_code == 422
+    assert "links.0.target_id" in response.json["errors"]
+    assert counts(session) == [0, 0]
+
+
+def test_the_room_taken_meanwhile_refuses_the_batch(make_app, session, meanwhile):
+    client = make_app(max_annotations_per_document=2).test_client()
+    document = make_document(session, TEXT)
+    session.commit()
+
+    def fill():
+        make_annotation(session, document, "Kim Jong-un")
+        make_annotation(session, document, "Vladimir Putin")
+        session.commit()
+
+    meanwhile(fill)
+    response = batch(client, document, [span("He")])
+    assert response.status_code == 422
+    assert "adding 1 would pass the limit of 2" in response.json["detail"]
+    assert counts(session) == [2, 0]
