@@ -402,9 +402,11 @@ class AnnotationBatch(MethodView):
                 max_per_document=settings().max_annotations_per_document,
             )
 
-        # Checked first, outside the write transaction; then written in it.
-        with read_session() as reading:
-            planned = plan(reading, documents.get(reading, document_id))
+        planned = None
+        if not is_postgresql():
+            # One writer at a time: checked before the write lock is taken.
+            with read_session() as reading:
+                planned = plan(reading, documents.get(reading, document_id))
         session = get_session()
         document = documents.get(session, document_id, lock="share")
         written = batch.write_plan(

@@ -189,19 +189,21 @@ def write(
 def write_plan(
     session: Session,
     document: Document,
-    planned: Plan,
+    planned: Plan | None,
     replan: Callable[[], Plan],
     *,
     actor: str,
     max_per_document: int | None = None,
 ) -> Written:
     """Write a plan made before this transaction, in another, so that checking the
-    items did not hold the write lock (SQLite has one writer at a time). ``document``
-    is read in this transaction. What the plan was checked against is checked again:
-    if the text or the label schema changed meanwhile, or a link names a stored
-    annotation (which may have changed), ``replan`` makes the plan again here."""
+    items did not hold the write lock (SQLite has one writer at a time); with none,
+    ``replan`` makes it here. ``document`` is read in this transaction. What the plan
+    was checked against is checked again: if the text or the label schema changed
+    meanwhile, or a link names a stored annotation (which may have changed),
+    ``replan`` makes the plan again here."""
     if (
-        planned.names_stored
+        planned is None
+        or planned.names_stored
         or planned.revision != document.revision
         or planned.schema_version != label_schema.current_version(session)
     ):
