@@ -366,12 +366,18 @@ def query(
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
     """Every annotation of a document but the orphans, as wire rows, in span order."""
-    statement = (
-        select(*wire.columns(session, WIRE_ATTRIBUTES))
-        .where(Annotation.document_id == document_id, Annotation.anchor != ORPHANED)
+    statement = _all_of_document(session.get_bind().dialect.name == "postgresql")
+    return list(session.execute(statement, {"document_id": document_id}).all())
+
+
+@lru_cache(maxsize=2)
+def _all_of_document(postgresql: bool) -> Select[Any]:
+    """Built once: building a statement and its cache key costs more than running it."""
+    return (
+        select(*wire.columns_for(postgresql, WIRE_ATTRIBUTES))
+        .where(Annotation.document_id == bindparam("document_id"), Annotation.anchor != ORPHANED)
         .order_by(Annotation.start, Annotation.end, Annotation.id)
     )
-    return list(session.execute(statement).all())
 
 
 def count_in_document(session: Session, document_id: uuid.UUID) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, text
+from sqlalchemy import Row, Select, and_, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from service.db import insert_as_is, utcnow
@@ -270,12 +271,18 @@ WIRE_ATTRIBUTES = (
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
     """Every link of a document, as wire rows, in id order."""
-    statement = (
-        select(*wire.columns(session, WIRE_ATTRIBUTES))
-        .where(Link.document_id == document_id)
+    statement = _all_of_document(session.get_bind().dialect.name == "postgresql")
+    return list(session.execute(statement, {"document_id": document_id}).all())
+
+
+@lru_cache(maxsize=2)
+def _all_of_document(postgresql: bool) -> Select[Any]:
+    """Built once, as annotations' is."""
+    return (
+        select(*wire.columns_for(postgresql, WIRE_ATTRIBUTES))
+        .where(Link.document_id == bindparam("document_id"))
         .order_by(Link.id)
     )
-    return list(session.execute(statement).all())
 
 
 def list_page(
