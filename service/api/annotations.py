@@ -414,7 +414,6 @@ class AnnotationBatch(MethodView):
             document,
             planned,
             lambda: plan(session, document),
-            actor=actor(),
             max_per_document=settings().max_annotations_per_document,
         )
         location = flask.url_for(

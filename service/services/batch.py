@@ -93,6 +93,7 @@ class Plan:
     revision: int
     schema_version: int
     names_stored: bool  # whether a link names a stored annotation
+    actor: str
     rows: list[dict[str, Any]]
     link_rows: list[dict[str, Any]]
     written: Written
@@ -156,34 +157,11 @@ def plan(
         document.revision,
         rules.version,
         names_stored,
+        actor,
         [_columns_of(row) for row in rows],
         link_rows,
         written,
     )
-
-
-def write(
-    session: Session,
-    document: Document,
-    annotations: Sequence[Any],
-    links: Sequence[Any],
-    *,
-    actor: str,
-    max_items: int,
-    max_per_document: int | None = None,
-) -> Written:
-    """Check every item, then write them all, or refuse the whole batch listing every
-    failing item by its index."""
-    planned = plan(
-        session,
-        document,
-        annotations,
-        links,
-        actor=actor,
-        max_items=max_items,
-        max_per_document=max_per_document,
-    )
-    return _insert(session, planned, actor=actor)
 
 
 def write_plan(
@@ -192,7 +170,6 @@ def write_plan(
     planned: Plan | None,
     replan: Callable[[], Plan],
     *,
-    actor: str,
     max_per_document: int | None = None,
 ) -> Written:
     """Write a plan made before this transaction, in another, so that checking the
@@ -210,10 +187,12 @@ def write_plan(
         planned = replan()
     else:  # the one check that other writes can undo without changing either
         annotations_service.check_room(session, document, len(planned.rows), max_per_document)
-    return _insert(session, planned, actor=actor)
+    return insert(session, planned)
 
 
-def _insert(session: Session, planned: Plan, *, actor: str) -> Written:
+def insert(session: Session, planned: Plan) -> Written:
+    """Write a plan made in this transaction."""
+    actor = planned.actor
     insert_rows(session, ANNOTATIONS, planned.rows)
     insert_rows(session, LINKS, planned.link_rows)
     for wire in planned.written.annotations:

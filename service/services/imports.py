@@ -180,7 +180,7 @@ def _apply_one(
         link_where.append(link.where)
 
     try:
-        written = batch.write(
+        planned = batch.plan(
             session,
             document,
             new_items,
@@ -189,6 +189,7 @@ def _apply_one(
             max_items=len(new_items) + len(link_items) + 1,
             max_per_document=max_per_document,
         )
+        written = batch.insert(session, planned)
     except batch.BatchRefused as refused:
         raise ImportRefused(
             refused.detail, errors=_placed_errors(refused.errors or {}, item_where, link_where)
