@@ -4,18 +4,18 @@ SQLite and PostgreSQL, against yardsticks measured in the same run.
     make bench                          # both sizes, both databases (about 25 minutes)
     .venv/bin/python -m bench.run --sizes 10000 --databases sqlite   # a quick look
 
-For each database it
+For each database and each size it
 1. loads a synthetic corpus shaped like the seed article through the batch endpoint
-   (gunicorn, 2 workers) and reports annotations/s, beside SQLAlchemy Core
-   ``executemany`` of the same rows into the same database;
+   (gunicorn, 2 workers) into a database of its own, and reports annotations/s,
+   beside SQLAlchemy Core ``executemany`` of the same rows into the same database;
 2. drives the served app with wrk from another process — the document bundle, one
    document's 60 annotations, an overlap query, a full-text search — and reports
    requests/s, p50 and p99 (the best of three runs), beside a hello-world Flask app on
-   the same gunicorn settings measured the same way, in turn with it, plus the
-   workers' memory before and after;
-3. grows the corpus to the next size and measures again.
-It prints one table at the end. PostgreSQL runs in a database of its own, dropped
-afterwards.
+   the same gunicorn settings measured the same way. The yardstick and every size are
+   run in turn, so that the machine's drift reaches them all alike; the workers'
+   memory is taken before and after.
+It prints one table at the end. On PostgreSQL each size has a database of its own,
+dropped afterwards.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,9 +123,9 @@ class Report:
 
 
 class Database:
-    def __init__(self, kind: str, workdir: Path) -> None:
+    def __init__(self, kind: str, workdir: Path, suffix: str) -> None:
         self.kind = kind
-        self.name = f"annotation_bench_{os.getpid()}"
+        self.name = f"annotation_bench_{os.getpid()}_{suffix}"
         if kind == "sqlite":
             self.url = f"sqlite:///{workdir / 'bench.db'}"
         else:
@@ -247,15 +247,20 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def wrk_beside(hello_port: int, port: int, paths: list[str], workdir: Path) -> tuple[Load, Load]:
-    """The yardstick and the measure, run in turn WRK_RUNS times each (this machine's
-    speed drifts from minute to minute: both see the same drift); of each, the best
-    run (the most requests/s) and the errors of all of them."""
-    yardsticks, runs = [], []
+def wrk_beside(
+    hello_port: int, targets: dict[str, tuple[int, list[str]]], workdir: Path
+) -> tuple[Load, dict[str, Load]]:
+    """The yardstick and the measure on each target server (one per corpus size), run
+    in turn WRK_RUNS times each: this machine's speed drifts from minute to minute, and
+    so every figure, of every size, sees the same drift. Of each, the best run (the
+    most requests/s) and the errors of all of them."""
+    yardsticks: list[Load] = []
+    runs: dict[str, list[Load]] = {name: [] for name in targets}
     for _ in range(WRK_RUNS):
         yardsticks.append(wrk_once(hello_port, ["/hello"], workdir))
-        runs.append(wrk_once(port, paths, workdir))
-    return _best(yardsticks), _best(runs)
+        for name, (port, paths) in targets.items():
+            runs[name].append(wrk_once(port, paths, workdir))
+    return _best(yardsticks), {name: _best(loads) for name, loads in runs.items()}
 
 
 def _best(runs: list[Load]) -> Load:
@@ -306,6 +311,14 @@ def rss_mb(server: LiveServer) -> list[float]:
     return sorted(sizes)
 
 
+READ_MEASURES = (
+    "document bundle",
+    "one document's 60 annotations",
+    "overlap query",
+    "full-text search",
+)
+
+
 def read_paths(ids: list[str]) -> dict[str, list[str]]:
     rng = random.Random(3)
     sample = [rng.choice(ids) for _ in range(2000)]
@@ -327,94 +340,119 @@ def read_paths(ids: list[str]) -> dict[str, list[str]]:
 READ_TARGETS = {"one document's 60 annotations": 0.45}
 
 
+@dataclass
+class Served:
+    """One corpus size: its database, its server, and the ids of its documents."""
+
+    label: str
+    database: Database
+    server: LiveServer
+    ids: list[str]
+
+
 def run_database(kind: str, sizes: list[int], report: Report, hello: LiveServer) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
-    database = Database(kind, workdir)
+    """Each size gets a database and a server of its own, loaded in turn; the reads
+    then go to every size in turn, beside the yardstick, so that the sizes are
+    compared under the same conditions (the p50 growth above all)."""
     documents = corpus(max(sizes) // ANNOTATIONS_PER_DOCUMENT + 1)
+    with ExitStack() as stack:
+        served: list[Served] = []
+        for size in sizes:
+            workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-{size}-"))
+            stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+            database = Database(kind, workdir, f"{size}")
+            stack.callback(database.drop)
+            server = stack.enter_context(live_server(database.url, workdir, workers=WORKERS))
+            batch = documents[: size // ANNOTATIONS_PER_DOCUMENT]
+            label = f"{len(batch) * ANNOTATIONS_PER_DOCUMENT:,}"
+            print(f"{kind}: loading {len(batch)} documents ({label} annotations)", flush=True)
+            ids, seconds, written = load(server, batch)
+            rate = written / seconds
+            raw = raw_executemany(database.url, batch, ids)
+            report.add(
+                Row(
+                    kind,
+                    label,
+                    "batch ingest (annotations/s)",
+                    f"{rate:,.0f}",
+                    f"raw executemany {raw:,.0f}",
+                    rate / raw,
+                    ">= 0.25x raw",
+                )
+            )
+            if kind == "postgresql":
+                # begin(): an ANALYZE that is rolled back leaves no statistics.
+                with create_engine(database.url).begin() as connection:
+                    connection.execute(text("ANALYZE"))
+            served.append(Served(label, database, server, ids))
+        measure_reads(kind, served, report, hello)
+
+
+def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveServer) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-reads-"))
     try:
-        with live_server(database.url, workdir, workers=WORKERS) as server:
-            loaded: list[str] = []
-            p50: dict[str, dict[int, float]] = {}
-            for size in sizes:
-                wanted = size // ANNOTATIONS_PER_DOCUMENT
-                batch = documents[len(loaded) : wanted]
-                print(
-                    f"{kind}: loading {len(batch)} documents ({len(batch) * 60} annotations)",
-                    flush=True,
+        before = {one.label: rss_mb(one.server) for one in served}
+        p50: dict[str, dict[str, float]] = {}
+        rows: dict[str, list[Row]] = {one.label: [] for one in served}
+        paths = {one.label: read_paths(one.ids) for one in served}
+        for name in READ_MEASURES:
+            targets = {one.label: (one.server.port, paths[one.label][name]) for one in served}
+            yardstick, results = wrk_beside(hello.port, targets, workdir)
+            target = READ_TARGETS.get(name)
+            for one in served:
+                result = results[one.label]
+                p50.setdefault(name, {})[one.label] = result.p50_ms
+                rows[one.label] += [
+                    Row(
+                        kind,
+                        one.label,
+                        f"{name} (req/s)",
+                        f"{result.rps:,.0f}",
+                        f"hello-world {yardstick.rps:,.0f}",
+                        result.rps / yardstick.rps,
+                        f">= {target}x hello" if target else "",
+                    ),
+                    Row(
+                        kind,
+                        one.label,
+                        f"{name} p50 / p99 (ms)",
+                        f"{result.p50_ms:.2f} / {result.p99_ms:.2f}",
+                        f"hello {yardstick.p50_ms:.2f} / {yardstick.p99_ms:.2f}",
+                    ),
+                ]
+                if result.errors:
+                    rows[one.label].append(
+                        Row(kind, one.label, f"{name} ERRORS", str(result.errors))
+                    )
+        for one in served:
+            after = rss_mb(one.server)
+            pairs = zip(before[one.label], after, strict=False)
+            rows[one.label].append(
+                Row(
+                    kind,
+                    one.label,
+                    "worker RSS before / after (MB)",
+                    " ".join(f"{b:.0f}/{a:.0f}" for b, a in pairs),
                 )
-                ids, seconds, written = load(server, batch)
-                rate = written / seconds
-                raw = raw_executemany(database.url, batch, ids)
-                loaded += ids
-                label = f"{len(loaded) * ANNOTATIONS_PER_DOCUMENT:,}"
+            )
+            for row in rows[one.label]:
+                report.add(row)
+        if len(served) > 1:
+            small, large = served[0].label, served[-1].label
+            for name in ("document bundle", "overlap query"):
+                ratio = p50[name][large] / p50[name][small]
                 report.add(
                     Row(
                         kind,
-                        label,
-                        "batch ingest (annotations/s)",
-                        f"{rate:,.0f}",
-                        f"raw executemany {raw:,.0f}",
-                        rate / raw,
-                        ">= 0.25x raw",
+                        f"{large} vs {small}",
+                        f"{name} p50 growth",
+                        f"{p50[name][large]:.2f} vs {p50[name][small]:.2f} ms",
+                        "",
+                        ratio,
+                        "<= 1.5x",
                     )
                 )
-                if kind == "postgresql":
-                    # begin(): an ANALYZE that is rolled back leaves no statistics.
-                    with create_engine(database.url).begin() as connection:
-                        connection.execute(text("ANALYZE"))
-                before = rss_mb(server)
-                for name, paths in read_paths(loaded).items():
-                    yardstick, result = wrk_beside(hello.port, server.port, paths, workdir)
-                    p50.setdefault(name, {})[size] = result.p50_ms
-                    target = READ_TARGETS.get(name)
-                    report.add(
-                        Row(
-                            kind,
-                            label,
-                            f"{name} (req/s)",
-                            f"{result.rps:,.0f}",
-                            f"hello-world {yardstick.rps:,.0f}",
-                            result.rps / yardstick.rps,
-                            f">= {target}x hello" if target else "",
-                        )
-                    )
-                    report.add(
-                        Row(
-                            kind,
-                            label,
-                            f"{name} p50 / p99 (ms)",
-                            f"{result.p50_ms:.2f} / {result.p99_ms:.2f}",
-                            f"hello {yardstick.p50_ms:.2f} / {yardstick.p99_ms:.2f}",
-                        )
-                    )
-                    if result.errors:
-                        report.add(Row(kind, label, f"{name} ERRORS", str(result.errors)))
-                after = rss_mb(server)
-                report.add(
-                    Row(
-                        kind,
-                        label,
-                        "worker RSS before / after (MB)",
-                        " ".join(f"{b:.0f}/{a:.0f}" for b, a in zip(before, after, strict=False)),
-                    )
-                )
-            if len(sizes) > 1:
-                small, large = min(sizes), max(sizes)
-                for name in ("document bundle", "overlap query"):
-                    ratio = p50[name][large] / p50[name][small]
-                    report.add(
-                        Row(
-                            kind,
-                            f"{large:,} vs {small:,}",
-                            f"{name} p50 growth",
-                            f"{p50[name][large]:.2f} vs {p50[name][small]:.2f} ms",
-                            "",
-                            ratio,
-                            "<= 1.5x",
-                        )
-                    )
     finally:
-        database.drop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
