@@ -342,10 +342,9 @@ READ_TARGETS = {"one document's 60 annotations": 0.45}
 
 @dataclass
 class Served:
-    """One corpus size: its database, its server, and the ids of its documents."""
+    """One corpus size: its server and the ids of its documents."""
 
     label: str
-    database: Database
     server: LiveServer
     ids: list[str]
 
@@ -384,7 +383,7 @@ def run_database(kind: str, sizes: list[int], report: Report, hello: LiveServer)
                 # begin(): an ANALYZE that is rolled back leaves no statistics.
                 with create_engine(database.url).begin() as connection:
                     connection.execute(text("ANALYZE"))
-            served.append(Served(label, database, server, ids))
+            served.append(Served(label, server, ids))
         measure_reads(kind, served, report, hello)
 
 
