@@ -366,8 +366,7 @@ def query(
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
     """Every annotation of a document but the orphans, as wire rows, in span order."""
-    statement = _all_of_document(session.get_bind().dialect.name == "postgresql")
-    return list(session.execute(statement, {"document_id": document_id}).all())
+    return wire.rows_of_document(session, _all_of_document, document_id)
 
 
 @lru_cache(maxsize=2)

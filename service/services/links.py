@@ -271,8 +271,7 @@ WIRE_ATTRIBUTES = (
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
     """Every link of a document, as wire rows, in id order."""
-    statement = _all_of_document(session.get_bind().dialect.name == "postgresql")
-    return list(session.execute(statement, {"document_id": document_id}).all())
+    return wire.rows_of_document(session, _all_of_document, document_id)
 
 
 @lru_cache(maxsize=2)

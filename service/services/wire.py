@@ -7,10 +7,12 @@ row; a test holds the result equal to the presenters there."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Text, Uuid, cast, func, type_coerce
+from sqlalchemy import JSON, Row, Select, Text, Uuid, cast, func, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.db import UTCDateTime
@@ -19,6 +21,15 @@ from service.db import UTCDateTime
 def columns(session: Session, attributes: tuple[InstrumentedAttribute[Any], ...]) -> list[Any]:
     """Select expressions, labelled by attribute name, for the current database."""
     return columns_for(session.get_bind().dialect.name == "postgresql", attributes)
+
+
+def rows_of_document(
+    session: Session, statement_for: Callable[[bool], Select[Any]], document_id: uuid.UUID
+) -> list[Row[Any]]:
+    """The wire rows of one document: ``statement_for(postgresql)`` is the statement for
+    the current database, built once, with a ``document_id`` parameter."""
+    statement = statement_for(session.get_bind().dialect.name == "postgresql")
+    return list(session.execute(statement, {"document_id": document_id}).all())
 
 
 @cache
