@@ -12,8 +12,9 @@ For each database and each size it
    document's 60 annotations, an overlap query, a full-text search — and reports
    requests/s, p50 and p99 (the best of three runs), beside a hello-world Flask app on
    the same gunicorn settings measured the same way. The yardstick and every size are
-   run in turn, so that the machine's drift reaches them all alike; the workers'
-   memory is taken before and after.
+   run in turn, so that the machine's drift reaches them all alike, and the ratio of
+   each run to the yardstick's beside it is shown too (lowest to highest); the
+   workers' memory is taken before and after.
 It prints one table at the end. On PostgreSQL each size has a database of its own,
 dropped afterwards.
 """
@@ -82,6 +83,9 @@ class Row:
     yardstick: str = ""
     ratio: float | None = None
     target: str = ""
+    # The ratio of each run to the yardstick's run beside it, lowest and highest: how
+    # far this machine's drift moves the figure.
+    spread: str = ""
 
 
 @dataclass
@@ -97,7 +101,16 @@ class Report:
         )
 
     def table(self) -> str:
-        header = ("database", "annotations", "measure", "value", "yardstick", "ratio", "target")
+        header = (
+            "database",
+            "annotations",
+            "measure",
+            "value",
+            "yardstick",
+            "ratio",
+            "run by run",
+            "target",
+        )
         lines = [header] + [
             (
                 r.database,
@@ -106,6 +119,7 @@ class Report:
                 r.value,
                 r.yardstick,
                 "" if r.ratio is None else f"{r.ratio:.2f}x",
+                r.spread,
                 r.target,
             )
             for r in self.rows
@@ -247,25 +261,39 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+@dataclass
+class Runs:
+    """The runs of one measure on one server, in order: the best of them (the most
+    requests/s) with the errors of all."""
+
+    loads: list[Load]
+
+    @property
+    def best(self) -> Load:
+        best = max(self.loads, key=lambda run: run.rps)
+        return Load(best.rps, best.p50_ms, best.p99_ms, sum(run.errors for run in self.loads))
+
+    def spread(self, yardstick: Runs) -> str:
+        """The lowest and highest ratio of a run to the yardstick's run beside it."""
+        ratios = [
+            mine.rps / theirs.rps for mine, theirs in zip(self.loads, yardstick.loads, strict=True)
+        ]
+        return f"{min(ratios):.2f}-{max(ratios):.2f}x"
+
+
 def wrk_beside(
     hello_port: int, targets: dict[str, tuple[int, list[str]]], workdir: Path
-) -> tuple[Load, dict[str, Load]]:
+) -> tuple[Runs, dict[str, Runs]]:
     """The yardstick and the measure on each target server (one per corpus size), run
     in turn WRK_RUNS times each: this machine's speed drifts from minute to minute, and
-    so every figure, of every size, sees the same drift. Of each, the best run (the
-    most requests/s) and the errors of all of them."""
-    yardsticks: list[Load] = []
-    runs: dict[str, list[Load]] = {name: [] for name in targets}
+    so every figure, of every size, sees the same drift."""
+    yardstick = Runs([])
+    runs = {name: Runs([]) for name in targets}
     for _ in range(WRK_RUNS):
-        yardsticks.append(wrk_once(hello_port, ["/hello"], workdir))
+        yardstick.loads.append(wrk_once(hello_port, ["/hello"], workdir))
         for name, (port, paths) in targets.items():
-            runs[name].append(wrk_once(port, paths, workdir))
-    return _best(yardsticks), {name: _best(loads) for name, loads in runs.items()}
-
-
-def _best(runs: list[Load]) -> Load:
-    best = max(runs, key=lambda run: run.rps)
-    return Load(best.rps, best.p50_ms, best.p99_ms, sum(run.errors for run in runs))
+            runs[name].loads.append(wrk_once(port, paths, workdir))
+    return yardstick, runs
 
 
 def wrk_once(port: int, paths: list[str], workdir: Path) -> Load:
@@ -396,10 +424,11 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
         paths = {one.label: read_paths(one.ids) for one in served}
         for name in READ_MEASURES:
             targets = {one.label: (one.server.port, paths[one.label][name]) for one in served}
-            yardstick, results = wrk_beside(hello.port, targets, workdir)
+            hello_runs, runs = wrk_beside(hello.port, targets, workdir)
+            yardstick = hello_runs.best
             target = READ_TARGETS.get(name)
             for one in served:
-                result = results[one.label]
+                result = runs[one.label].best
                 p50.setdefault(name, {})[one.label] = result.p50_ms
                 rows[one.label] += [
                     Row(
@@ -410,6 +439,7 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
                         f"hello-world {yardstick.rps:,.0f}",
                         result.rps / yardstick.rps,
                         f">= {target}x hello" if target else "",
+                        runs[one.label].spread(hello_runs),
                     ),
                     Row(
                         kind,
