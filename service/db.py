@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -120,25 +121,36 @@ def insert_as_is(session: Session, model: type[Base], values: dict[str, Any]) ->
     session.execute(insert(cast(Table, model.__table__)).values(**row))
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT many rows (dicts keyed by column name, all with the same keys): COPY on
-    PostgreSQL; on SQLite one executemany, converting each value for the database
-    once: a value repeated across the rows (the document id, the creator, the time)
-    is converted once, not per row.
+@dataclass(frozen=True)
+class Rows:
+    """Rows made ready to INSERT into one table: on SQLite the statement and its
+    parameters, every value converted; on PostgreSQL the rows themselves, for COPY.
+    Made before a write transaction, they spare it the conversion (SQLite has one
+    writer at a time)."""
+
+    table: Table
+    names: tuple[str, ...]
+    rows: Sequence[Mapping[str, Any]]
+    statement: str | None = None
+    parameters: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def prepare_rows(dialect: Dialect, table: Table, rows: Sequence[Mapping[str, Any]]) -> Rows:
+    """Rows (dicts keyed by column name, all with the same keys) ready for
+    ``insert_prepared`` on this database. On SQLite each value is converted for the
+    database once: a value repeated across the rows (the document id, the creator, the
+    time) is converted once, not per row.
 
     Core's executemany runs every column of every row through its type's bind
     processor and builds a parameter dict per row; for the thousands of rows of a
     batch that costs more than the database takes to write them."""
     if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    names = list(rows[0])
-    _check_columns(table, tuple(names))
+        return Rows(table, (), rows)
+    names = tuple(rows[0])
+    _check_columns(table, names)
     if dialect.name == "postgresql":
-        _copy_rows(connection, table, names, rows)
-        return
-    compiled = _compiled_insert(table, dialect, tuple(names))
+        return Rows(table, names, rows)
+    compiled = _compiled_insert(table, dialect, names)
     converters = []
     for name in names:
         process = table.c[name].type._cached_bind_processor(dialect)
@@ -150,7 +162,24 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         tuple(values[i] if convert is None else convert(values[i]) for i, convert in at)
         for values in ([row[name] for name in names] for row in rows)
     ]
-    connection.exec_driver_sql(compiled.string, parameters)
+    return Rows(table, names, rows, compiled.string, parameters)
+
+
+def insert_prepared(session: Session, prepared: Rows) -> None:
+    """INSERT rows made ready by ``prepare_rows``: one executemany on SQLite, COPY on
+    PostgreSQL."""
+    if not prepared.rows:
+        return
+    connection = session.connection()
+    if prepared.statement is None:
+        _copy_rows(connection, prepared.table, list(prepared.names), prepared.rows)
+    else:
+        connection.exec_driver_sql(prepared.statement, prepared.parameters)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT many rows (dicts keyed by column name, all with the same keys)."""
+    insert_prepared(session, prepare_rows(session.get_bind().dialect, table, rows))
 
 
 def _copy_rows(

@@ -408,12 +408,11 @@ class AnnotationBatch(MethodView):
             with read_session() as reading:
                 planned = plan(reading, documents.get(reading, document_id))
         session = get_session()
-        document = documents.get(session, document_id, lock="share")
         written = batch.write_plan(
             session,
-            document,
+            document_id,
             planned,
-            lambda: plan(session, document),
+            lambda document: plan(session, document),
             max_per_document=settings().max_annotations_per_document,
         )
         location = flask.url_for(
@@ -421,6 +420,8 @@ class AnnotationBatch(MethodView):
         )
         # Copies: the history keeps the written items in code points.
         body = {"annotations": [dict(a) for a in written.annotations], "links": written.links}
-        units.from_codepoints(body["annotations"], document.text, unit)
+        if unit != units.CODEPOINT:
+            text = documents.get(session, document_id).text
+            units.from_codepoints(body["annotations"], text, unit)
         response = json_response(body, 201, {"Location": location})
         return commit(session, units.labelled(response, unit))

@@ -392,12 +392,14 @@ def count_in_document(session: Session, document_id: uuid.UUID) -> int:
 
 def check_room(session: Session, document: Document, adding: int, limit: int | None) -> None:
     """Refuse to grow a document past the configured number of annotations."""
-    if limit is None:
-        return
-    present = count_in_document(session, document.id)
-    if present + adding > limit:
+    if limit is not None:
+        refuse_past_limit(document.id, count_in_document(session, document.id), adding, limit)
+
+
+def refuse_past_limit(document_id: uuid.UUID, present: int, adding: int, limit: int | None) -> None:
+    if limit is not None and present + adding > limit:
         raise RuleViolation(
-            f"document {document.id} has {present} annotations; adding {adding} would pass "
+            f"document {document_id} has {present} annotations; adding {adding} would pass "
             f"the limit of {limit} per document",
             errors={"document_id": [f"at most {limit} annotations per document"]},
         )

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, TypeGuard, cast
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.db import insert_rows, new_id, utcnow
-from service.errors import RuleViolation
+from service.db import Rows, insert_prepared, new_id, prepare_rows, utcnow
+from service.errors import NotFound, RuleViolation
 from service.formats import native
-from service.models import Annotation, Document, Link
+from service.models import Annotation, Document, LabelSchema, Link
 from service.schemas.common import READ_ONLY_FIELDS
 from service.services import annotations as annotations_service
-from service.services import history, label_schema
+from service.services import documents, history, label_schema
 from service.services import links as links_service
 from service.services.checks import unstorable
 
@@ -97,6 +97,10 @@ class Plan:
     rows: list[dict[str, Any]]
     link_rows: list[dict[str, Any]]
     written: Written
+    # The same, ready to insert: the annotations, the links, and the changes that
+    # record their creation.
+    inserts: tuple[Rows, Rows]
+    changes: Rows
 
 
 def plan(
@@ -153,52 +157,72 @@ def plan(
     names_stored = any(
         isinstance(item, Mapping) and ("source_id" in item or "target_id" in item) for item in links
     )
+    annotation_rows = [_columns_of(row) for row in rows]
+    dialect = session.get_bind().dialect
+    changes = [
+        *(history.change("create", "annotation", by=actor, after=w) for w in written.annotations),
+        *(history.change("create", "link", by=actor, after=w) for w in written.links),
+    ]
     return Plan(
         document.revision,
         rules.version,
         names_stored,
         actor,
-        [_columns_of(row) for row in rows],
+        annotation_rows,
         link_rows,
         written,
+        (
+            prepare_rows(dialect, ANNOTATIONS, annotation_rows),
+            prepare_rows(dialect, LINKS, link_rows),
+        ),
+        history.prepare(dialect, changes, now),
     )
 
 
 def write_plan(
     session: Session,
-    document: Document,
+    document_id: uuid.UUID,
     planned: Plan | None,
-    replan: Callable[[], Plan],
+    replan: Callable[[Document], Plan],
     *,
     max_per_document: int | None = None,
 ) -> Written:
     """Write a plan made before this transaction, in another, so that checking the
     items did not hold the write lock (SQLite has one writer at a time); with none,
-    ``replan`` makes it here. ``document`` is read in this transaction. What the plan
-    was checked against is checked again: if the text or the label schema changed
-    meanwhile, or a link names a stored annotation (which may have changed),
-    ``replan`` makes the plan again here."""
-    if (
-        planned is None
-        or planned.names_stored
-        or planned.revision != document.revision
-        or planned.schema_version != label_schema.current_version(session)
-    ):
-        planned = replan()
-    else:  # the one check that other writes can undo without changing either
-        annotations_service.check_room(session, document, len(planned.rows), max_per_document)
-    return insert(session, planned)
+    ``replan`` makes it here from the document, read (and on PostgreSQL share-locked)
+    in this transaction. What the plan was checked against is checked again, in one
+    statement: if the text or the label schema changed meanwhile, or a link names a
+    stored annotation (which may have changed), the plan is made again here."""
+    if planned is not None and not planned.names_stored:
+        now = session.execute(_NOW, {"document_id": document_id}).first()
+        if now is None:
+            raise NotFound(f"document {document_id} does not exist")
+        revision, schema_version, present = now
+        if revision == planned.revision and schema_version == planned.schema_version:
+            # The one check that other writes can undo without changing either.
+            annotations_service.refuse_past_limit(
+                document_id, present, len(planned.rows), max_per_document
+            )
+            return insert(session, planned)
+    return insert(session, replan(documents.get(session, document_id, lock="share")))
+
+
+# What a plan made earlier was checked against, as it is now.
+_NOW = select(
+    Document.revision,
+    select(func.max(LabelSchema.version)).scalar_subquery(),
+    select(func.count())
+    .select_from(Annotation)
+    .where(Annotation.document_id == Document.id)
+    .scalar_subquery(),
+).where(Document.id == bindparam("document_id"))
 
 
 def insert(session: Session, planned: Plan) -> Written:
-    """Write a plan made in this transaction."""
-    actor = planned.actor
-    insert_rows(session, ANNOTATIONS, planned.rows)
-    insert_rows(session, LINKS, planned.link_rows)
-    for wire in planned.written.annotations:
-        history.record(session, "create", "annotation", by=actor, after=wire)
-    for wire in planned.written.links:
-        history.record(session, "create", "link", by=actor, after=wire)
+    """Write a plan, made in this transaction or checked again in it."""
+    for rows in planned.inserts:
+        insert_prepared(session, rows)
+    history.record_rows(session, planned.changes)
     return planned.written
 
 

@@ -19,13 +19,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, event, insert, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from service import context
-from service.db import insert_rows, utcnow
+from service.db import Rows, insert_prepared, insert_rows, prepare_rows, utcnow
 from service.models import Change
 from service.services.pagination import Ordering, Page, paginate, strict_int
 
@@ -54,6 +56,26 @@ class Pending:
     seq: int | None = None
 
 
+def change(
+    action: str,
+    resource: str,
+    *,
+    by: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    cause: Pending | None = None,
+) -> Pending:
+    """A change of one resource, not yet recorded; ``before``/``after`` are its wire
+    forms."""
+    snapshot = after if after is not None else before
+    assert snapshot is not None, "a change has a before or an after"
+    resource_id = str(snapshot.get("id", snapshot.get("version")))
+    document_id = snapshot.get("document_id") or (
+        snapshot.get("id") if resource == "document" else None
+    )
+    return Pending(action, resource, resource_id, document_id, by, before, after, cause)
+
+
 def record(
     session: Session,
     action: str,
@@ -64,51 +86,75 @@ def record(
     after: dict[str, Any] | None = None,
     cause: Pending | None = None,
 ) -> Pending:
-    """Record a change of one resource; ``before``/``after`` are its wire forms."""
-    snapshot = after if after is not None else before
-    assert snapshot is not None, "a change has a before or an after"
-    resource_id = str(snapshot.get("id", snapshot.get("version")))
-    document_id = snapshot.get("document_id") or (
-        snapshot.get("id") if resource == "document" else None
-    )
-    pending = Pending(action, resource, resource_id, document_id, by, before, after, cause)
+    """Record a change of one resource, to be written when the session commits."""
+    pending = change(action, resource, by=by, before=before, after=after, cause=cause)
     session.info.setdefault(PENDING, []).append(pending)
     return pending
 
 
+def prepare(dialect: Dialect, changes: list[Pending], at: datetime) -> Rows:
+    """Changes that cause none of the others, made into rows at ``at`` before the
+    transaction that records them (``record_rows``)."""
+    assert all(p.cause is None for p in changes), "prepared changes cause no others"
+    return prepare_rows(dialect, CHANGES, [_row(p, at) for p in changes])
+
+
+def record_rows(session: Session, rows: Rows) -> None:
+    """Record prepared changes, written in turn with the others at commit."""
+    session.info.setdefault(PENDING, []).append(rows)
+
+
+CHANGES = cast(Table, Change.__table__)
+
+
+def _row(p: Pending, at: datetime) -> dict[str, Any]:
+    return {
+        "action": p.action,
+        "resource": p.resource,
+        "resource_id": p.resource_id,
+        "document_id": p.document_id,
+        "at": at,
+        "by": p.by,
+        "request_id": p.request_id,
+        "caused_by": p.cause.seq if p.cause is not None else None,
+        "before": p.before,
+        "after": p.after,
+    }
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
-    pending: list[Pending] = session.info.pop(PENDING, [])
-    if not pending:
+    recorded: list[Pending | Rows] = session.info.pop(PENDING, [])
+    if not recorded:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
     now = utcnow()
-    table = cast(Table, Change.__table__)
+    # In the order recorded, so that seq follows it: prepared rows as they are, and
+    # each run of changes between them together.
+    run: list[Pending] = []
+    for entry in recorded:
+        if isinstance(entry, Pending):
+            run.append(entry)
+            continue
+        _write(session, run, now)
+        run = []
+        insert_prepared(session, entry)
+    _write(session, run, now)
 
-    def row(p: Pending) -> dict[str, Any]:
-        return {
-            "action": p.action,
-            "resource": p.resource,
-            "resource_id": p.resource_id,
-            "document_id": p.document_id,
-            "at": now,
-            "by": p.by,
-            "request_id": p.request_id,
-            "caused_by": p.cause.seq if p.cause is not None else None,
-            "before": p.before,
-            "after": p.after,
-        }
 
+def _write(session: Session, pending: list[Pending], now: datetime) -> None:
     # Causes first, one at a time, for the seq their effects name (there are few: a
     # deletion that cascades, a restore that brings links back); then all the rest in
     # one multi-row INSERT.
     causes = {id(p.cause) for p in pending if p.cause is not None}
     for p in pending:
         if id(p) in causes:
-            p.seq = session.execute(insert(table).returning(table.c.seq), [row(p)]).scalar_one()
-    rest = [row(p) for p in pending if id(p) not in causes]
-    insert_rows(session, table, rest)
+            p.seq = session.execute(
+                insert(CHANGES).returning(CHANGES.c.seq), [_row(p, now)]
+            ).scalar_one()
+    rest = [_row(p, now) for p in pending if id(p) not in causes]
+    insert_rows(session, CHANGES, rest)
 
 
 @event.listens_for(Session, "after_soft_rollback")

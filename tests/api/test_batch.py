@@ -365,3 +365,16 @@ def test_the_room_taken_meanwhile_refuses_the_batch(make_app, session, meanwhile
     assert response.status_code == 422
     assert "adding 1 would pass the limit of 2" in response.json["detail"]
     assert counts(session) == [2, 0]
+
+
+def test_a_document_deleted_meanwhile_is_not_found(client, document, session, meanwhile):
+    def delete_document():
+        session.delete(document)
+        session.commit()
+
+    document_id = document.id
+    meanwhile(delete_document)
+    response = batch(client, document, [span("Kim")])
+    assert response.status_code == 404
+    assert response.json["detail"] == f"document {document_id} does not exist"
+    assert counts(session) == [0, 0]
