@@ -14,7 +14,9 @@ For each database and each size it
    the same gunicorn settings measured the same way. The yardstick and every size are
    run in turn, so that the machine's drift reaches them all alike, and the ratio of
    each run to the yardstick's beside it is shown too (lowest to highest); the
-   workers' memory is taken before and after.
+   workers' memory is taken before and after. One document's annotations are also
+   read from ``bench.plain`` (one Flask view: SQLAlchemy Core rows written by orjson,
+   nothing else) on the same database, a second yardstick for that measure.
 It prints one table at the end. On PostgreSQL each size has a database of its own,
 dropped afterwards.
 """
@@ -366,6 +368,8 @@ def read_paths(ids: list[str]) -> dict[str, list[str]]:
 # --- the run ---------------------------------------------------------------------------
 
 READ_TARGETS = {"one document's 60 annotations": 0.45}
+# The measure that bench.plain serves too: the same rows, the plain way.
+PLAIN_MEASURE = "one document's 60 annotations"
 
 
 @dataclass
@@ -374,6 +378,7 @@ class Served:
 
     label: str
     server: LiveServer
+    plain: LiveServer  # bench.plain on the same database
     ids: list[str]
 
 
@@ -411,7 +416,16 @@ def run_database(kind: str, sizes: list[int], report: Report, hello: LiveServer)
                 # begin(): an ANALYZE that is rolled back leaves no statistics.
                 with create_engine(database.url).begin() as connection:
                     connection.execute(text("ANALYZE"))
-            served.append(Served(label, server, ids))
+            plain = stack.enter_context(
+                live_server(
+                    database.url,
+                    _subdirectory(workdir, "plain"),
+                    workers=WORKERS,
+                    app="bench.plain:app",
+                    migrated=False,
+                )
+            )
+            served.append(Served(label, server, plain, ids))
         measure_reads(kind, served, report, hello)
 
 
@@ -424,6 +438,10 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
         paths = {one.label: read_paths(one.ids) for one in served}
         for name in READ_MEASURES:
             targets = {one.label: (one.server.port, paths[one.label][name]) for one in served}
+            if name == PLAIN_MEASURE:
+                targets.update(
+                    {_plain(one): (one.plain.port, paths[one.label][name]) for one in served}
+                )
             hello_runs, runs = wrk_beside(hello.port, targets, workdir)
             yardstick = hello_runs.best
             target = READ_TARGETS.get(name)
@@ -449,6 +467,24 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
                         f"hello {yardstick.p50_ms:.2f} / {yardstick.p99_ms:.2f}",
                     ),
                 ]
+                if name == PLAIN_MEASURE:
+                    plain = runs[_plain(one)].best
+                    rows[one.label].append(
+                        Row(
+                            kind,
+                            one.label,
+                            "the same, plain Core + orjson (req/s)",
+                            f"{plain.rps:,.0f}",
+                            f"hello-world {yardstick.rps:,.0f}",
+                            plain.rps / yardstick.rps,
+                            "",
+                            runs[_plain(one)].spread(hello_runs),
+                        )
+                    )
+                    if plain.errors:
+                        rows[one.label].append(
+                            Row(kind, one.label, "plain Core + orjson ERRORS", str(plain.errors))
+                        )
                 if result.errors:
                     rows[one.label].append(
                         Row(kind, one.label, f"{name} ERRORS", str(result.errors))
@@ -483,6 +519,16 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
                 )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _plain(one: Served) -> str:
+    return f"{one.label} plain"
+
+
+def _subdirectory(parent: Path, name: str) -> Path:
+    made = parent / name
+    made.mkdir()
+    return made
 
 
 @contextmanager
