@@ -413,9 +413,14 @@ def run_database(kind: str, sizes: list[int], report: Report, hello: LiveServer)
                 )
             )
             if kind == "postgresql":
-                # begin(): an ANALYZE that is rolled back leaves no statistics.
-                with create_engine(database.url).begin() as connection:
-                    connection.execute(text("ANALYZE"))
+                # As after any bulk load: statistics for the planner, and the rows
+                # vacuumed (their hint bits set), as autovacuum would have done them in
+                # a served database, so that the reads do not write them on first
+                # touch. Autovacuum may be off, as here. VACUUM needs AUTOCOMMIT.
+                loaded = create_engine(database.url, isolation_level="AUTOCOMMIT")
+                with loaded.connect() as connection:
+                    connection.execute(text("VACUUM ANALYZE"))
+                loaded.dispose()
             plain = stack.enter_context(
                 live_server(
                     database.url,
