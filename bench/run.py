@@ -1,7 +1,7 @@
 """The benchmark: ingest and read performance at ~10,000 and ~1,000,000 annotations, on
 SQLite and PostgreSQL, against yardsticks measured in the same run.
 
-    make bench                          # both sizes, both databases (about 25 minutes)
+    make bench                          # both sizes, both databases (about 20 minutes)
     .venv/bin/python -m bench.run --sizes 10000 --databases sqlite   # a quick look
 
 For each database and each size it
