@@ -213,6 +213,10 @@ def raw_executemany(url: str, documents: list[Document], document_ids: list[str]
     metadata = MetaData()
     DocumentModel.__table__.to_metadata(metadata)  # type: ignore[attr-defined]  (for the foreign key)
     raw = Annotation.__table__.to_metadata(metadata, name="bench_raw_annotations")  # type: ignore[attr-defined]
+    # As the models make them on this database (a copy forgets .ddl_if(dialect=...)).
+    only_on = {index.name: index._ddl_if for index in Annotation.__table__.indexes}  # type: ignore[attr-defined]
+    for index in raw.indexes:
+        index._ddl_if = only_on[index.name]
     for item in (*raw.indexes, *raw.constraints):
         if item.name:
             item.name = f"bench_{item.name}"

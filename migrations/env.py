@@ -19,8 +19,17 @@ target_metadata = Base.metadata
 SEARCH_OBJECTS = ("documents_fts", "search_vector", "ix_documents_search")
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    return not (name or "").startswith(SEARCH_OBJECTS)
+def objects_of(dialect: str):
+    """What to compare: not search, nor what the models make on another database only
+    (``.ddl_if(dialect=...)``)."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        if not reflected and only_on is not None and only_on != dialect:
+            return False
+        return not (name or "").startswith(SEARCH_OBJECTS)
+
+    return include_object
 
 
 def run(connection) -> None:
@@ -29,7 +38,7 @@ def run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=include_object,
+        include_object=objects_of(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

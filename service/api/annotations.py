@@ -90,11 +90,19 @@ class DocumentAnnotations(MethodView):
         narrowed = annotation_filter(
             _positions_in_codepoints(args, text, unit), document_id=document_id
         )
+        as_json = unit == units.CODEPOINT  # sent as the database writes it
         result = annotations.query(
-            read, is_postgresql(), narrowed, limit=page_limit(args), cursor=args.get("cursor")
+            read,
+            is_postgresql(),
+            narrowed,
+            limit=page_limit(args),
+            cursor=args.get("cursor"),
+            as_json=as_json,
         )
         if not result.items:  # an empty page, or no such document?
             documents.ensure_exists(read, document_id)
+        if as_json:
+            return units.labelled(page(result, native.json_array), unit)
         response = page(
             result,
             native.annotations_from_wire,
@@ -212,13 +220,17 @@ class Annotations(MethodView):
                 )
             text = documents.get(session, args["document_id"]).text
             args = _positions_in_codepoints(args, text, unit)
+        as_json = unit == units.CODEPOINT  # sent as the database writes it
         result = annotations.query(
             session_reader(session),
             is_postgresql(),
             annotation_filter(args),
             limit=page_limit(args),
             cursor=args.get("cursor"),
+            as_json=as_json,
         )
+        if as_json:
+            return units.labelled(page(result, native.json_array), unit)
 
         def in_unit(items: list[dict[str, Any]]) -> None:
             for document_id in {item["document_id"] for item in items}:

@@ -236,11 +236,12 @@ def page_limit(args: Mapping[str, Any]) -> int:
 
 def page(
     result: Page[T],
-    present: Callable[[list[T]], list[Any]],
-    finish: Callable[[list[Any]], None] | None = None,
+    present: Callable[[list[T]], Any],
+    finish: Callable[[Any], None] | None = None,
 ) -> flask.Response:
     """A page of a list, with an RFC 8288 ``Link: <...>; rel="next"`` header; ``present``
-    turns the page's items into their JSON form, ``finish`` may adjust those in place."""
+    turns the page's items into their JSON form (a list, or an orjson.Fragment of the
+    whole array), ``finish`` may adjust a list's items in place."""
     headers = {}
     if result.next_cursor is not None:
         query = {**flask.request.args.to_dict(), "cursor": result.next_cursor}

@@ -131,6 +131,10 @@ class Document(MethodView):
                 body["annotations"] = revisions.annotations_at(
                     session, document, revision, anchor=None
                 )
+            elif unit == units.CODEPOINT:  # sent as the database writes them
+                body["annotations"] = native.json_array(
+                    annotations.json_of_document(session, document_id)
+                )
             else:
                 body["annotations"] = native.annotations_from_wire(
                     annotations.all_of_document(session, document_id)

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Column,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -19,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, JSONDocument, UTCDateTime, new_id, utcnow
+from service.models import annotation_json
 
 
 class Annotation(Base):
@@ -52,12 +55,30 @@ class Annotation(Base):
         CheckConstraint(
             "anchor IN ('exact', 'shifted', 'fuzzy', 'orphaned')", name="anchor_vocabulary"
         ),
-        Index("ix_annotations_document_span", "document_id", "start_offset", "end_offset", "id"),
+        # Lists are in (document_id, start, end, id) order (on SQLite, through the
+        # index below).
+        Index(
+            "ix_annotations_document_span", "document_id", "start_offset", "end_offset", "id"
+        ).ddl_if(dialect="postgresql"),
         Index("ix_annotations_document_end", "document_id", "end_offset"),
     )
     # SQLAlchemy bumps version on every UPDATE and adds "WHERE version = :loaded", so a
     # concurrent change makes the write fail instead of being lost.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (read by SQLAlchemy)
+
+
+# The annotation's API form, which the database generates (service.models.
+# annotation_json) and the lists send as it is. Added after the mapping, so as not to be
+# mapped: the ORM never writes it (no statement can) nor reads it back.
+_table = cast(Table, Annotation.__table__)
+_table.append_column(Column("api_json", Text, annotation_json.Generated()))
+# On SQLite, a VIRTUAL column's values are kept only in an index: this one, in list
+# order, holds them and all else a list reads, and so a list reads nothing else.
+Index(
+    "ix_annotations_document_api_json",
+    *(_table.c[name] for name in ("document_id", "start_offset", "end_offset", "id")),
+    *(_table.c[name] for name in ("anchor", "confidence", "api_json")),
+).ddl_if(dialect="sqlite")
 
 
 class Link(Base):

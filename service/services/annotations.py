@@ -6,12 +6,14 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    Table,
     and_,
     bindparam,
     func,
@@ -70,6 +72,22 @@ SPAN_ORDER = Ordering(
     positions=tuple(
         [attribute.key for attribute in WIRE_ATTRIBUTES].index(column.key) for column in _SPAN_KEY
     ),
+)
+# The database's JSON text of each annotation's API form but its confidence
+# (models.annotation_json): the lists that need nothing else read those alone.
+API_JSON = (cast(Table, Annotation.__table__).c.api_json, Annotation.confidence)
+
+
+def _key_of_json(row: Sequence[Any]) -> list[Any]:
+    item = orjson.loads(row[0])
+    return [item["document_id"], item["start"], item["end"], item["id"]]
+
+
+JSON_SPAN_ORDER = Ordering(
+    columns=SPAN_ORDER.columns,
+    attributes=SPAN_ORDER.attributes,
+    parsers=SPAN_ORDER.parsers,
+    read_key=_key_of_json,
 )
 
 
@@ -132,12 +150,13 @@ AFTER = ("after_document_id", "after_start", "after_end", "after_id")
 
 
 @lru_cache(maxsize=512)
-def _statement(postgresql: bool, filters: tuple[str, ...], after: bool) -> Select[Any]:
+def _statement(
+    postgresql: bool, filters: tuple[str, ...], after: bool, as_json: bool
+) -> Select[Any]:
     """The list statement for this combination of filters. Reusing the same statement
     object spares building it and computing its cache key on every request."""
-    statement = select(*wire.columns_for(postgresql, WIRE_ATTRIBUTES)).where(
-        *(CONDITIONS[name]() for name in filters)
-    )
+    selected = API_JSON if as_json else wire.columns_for(postgresql, WIRE_ATTRIBUTES)
+    statement = select(*selected).where(*(CONDITIONS[name]() for name in filters))
     if after:
         bound = [
             bindparam(name, type_=column.type)
@@ -351,17 +370,25 @@ def restore(
 
 
 def query(
-    read: Read, postgresql: bool, narrowed: Filter, *, limit: int, cursor: str | None
+    read: Read,
+    postgresql: bool,
+    narrowed: Filter,
+    *,
+    limit: int,
+    cursor: str | None,
+    as_json: bool = False,
 ) -> Page[Sequence[Any]]:
-    """A page of the annotations the filter selects, as wire rows
-    (``native.annotations_from_wire``), in (document_id, start, end, id) order."""
+    """A page of the annotations the filter selects, in (document_id, start, end, id)
+    order: wire rows (``native.annotations_from_wire``), or with ``as_json`` rows of
+    the API form's JSON text and the confidence (``native.json_array``)."""
     parameters = narrowed.parameters()
     filters = tuple(name for name in CONDITIONS if name in parameters)
     if cursor:
         parameters.update(zip(AFTER, SPAN_ORDER.parse(cursor), strict=True))
-    statement = _statement(postgresql, filters, bool(cursor))
+    statement = _statement(postgresql, filters, bool(cursor), as_json)
     parameters["limit"] = limit + 1
-    return page_of(list(read(statement, parameters)), limit, SPAN_ORDER)
+    ordering = JSON_SPAN_ORDER if as_json else SPAN_ORDER
+    return page_of(list(read(statement, parameters)), limit, ordering)
 
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
@@ -369,13 +396,28 @@ def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
     return wire.rows_of_document(session, _all_of_document, document_id)
 
 
+def json_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
+    """The same annotations as rows of their JSON text and confidence
+    (``native.json_array``)."""
+    return wire.rows_of_document(session, _json_of_document, document_id)
+
+
 @lru_cache(maxsize=2)
 def _all_of_document(postgresql: bool) -> Select[Any]:
     """Built once: building a statement and its cache key costs more than running it."""
+    return _of_document(wire.columns_for(postgresql, WIRE_ATTRIBUTES))
+
+
+@lru_cache(maxsize=2)
+def _json_of_document(_postgresql: bool) -> Select[Any]:
+    return _of_document(API_JSON)
+
+
+def _of_document(selected: Sequence[Any]) -> Select[Any]:
     return (
-        select(*wire.columns_for(postgresql, WIRE_ATTRIBUTES))
+        select(*selected)
         .where(Annotation.document_id == bindparam("document_id"), Annotation.anchor != ORPHANED)
-        .order_by(Annotation.start, Annotation.end, Annotation.id)
+        .order_by(Annotation.document_id, Annotation.start, Annotation.end, Annotation.id)
     )
 
 

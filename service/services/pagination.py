@@ -35,8 +35,12 @@ class Ordering:
     parsers: Sequence[KeyPart]
     # For plain tuples: where each key attribute is in the row.
     positions: Sequence[int] | None = None
+    # For anything else: how to read an item's key.
+    read_key: Callable[[Any], list[Any]] | None = None
 
     def key_of(self, item: Any) -> list[Any]:
+        if self.read_key is not None:
+            return self.read_key(item)
         if self.positions is not None:
             return [_jsonable(item[position]) for position in self.positions]
         return [_jsonable(getattr(item, name)) for name in self.attributes]
