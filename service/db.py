@@ -41,6 +41,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from service import libpq
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -438,6 +440,7 @@ class _Prepared:
         # Lists of values (IN) are rendered per execution: SQLAlchemy runs those.
         self.direct = not any(bind.expanding for bind in compiled.binds.values())
         self.positions = compiled.positiontup  # the order of qmark parameters (SQLite)
+        self.libpq = libpq.Statement(self.sql) if dialect.name == "postgresql" else None
         self.defaults = {
             name: bind.effective_value
             for name, bind in compiled.binds.items()
@@ -485,15 +488,19 @@ class Database:
             with self.engine.connect() as connection:
                 return list(connection.execute(statement, parameters).all())
         dialect = self.engine.dialect
-        postgresql = dialect.name == "postgresql"
         raw = driver = cursor = None
+        autocommit = False  # set for this read, to be unset
         try:
             raw = self.engine.raw_connection()
             driver = raw.driver_connection
-            if postgresql:
-                driver.autocommit = True  # type: ignore[union-attr]
+            values = prepared.parameters(parameters)
+            if prepared.libpq is not None:
+                rows = libpq.run(driver, prepared.libpq, values, raw.info)  # type: ignore[arg-type]
+                if rows is not None:
+                    return rows
+                driver.autocommit = autocommit = True  # type: ignore[union-attr]
             cursor = driver.cursor()  # type: ignore[union-attr]
-            cursor.execute(prepared.sql, prepared.parameters(parameters))
+            cursor.execute(prepared.sql, values)
             return cursor.fetchall()  # type: ignore[no-any-return]
         except dialect.loaded_dbapi.Error as error:
             gone = dialect.is_disconnect(error, driver, cursor)
@@ -510,8 +517,8 @@ class Database:
         finally:
             if raw is not None:
                 driver = raw.driver_connection  # None once invalidated
-                if postgresql and driver is not None and not driver.closed:
-                    driver.autocommit = False
+                if autocommit and driver is not None and not driver.closed:
+                    driver.autocommit = False  # as the pool expects it back
                 raw.close()
 
     def init_app(self, app: flask.Flask) -> None:

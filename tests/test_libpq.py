@@ -1,0 +1,160 @@
+"""Hot reads on PostgreSQL through libpq itself (service.libpq): the same rows as
+psycopg's cursor gives, its errors, and the cases it leaves to the cursor."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.exc import DBAPIError
+
+from service import libpq, migrate
+from service.db import Database, make_engine
+from tests.conftest import scratch_database
+
+
+def test_a_statement_numbers_its_parameters_in_order_of_first_use():
+    statement = libpq.Statement(
+        "SELECT %(b)s, %(a)s WHERE x = %(b)s AND y LIKE 'a%%' LIMIT %(limit)s"
+    )
+    assert statement.sql == b"SELECT $1, $2 WHERE x = $1 AND y LIKE 'a%' LIMIT $3"
+    assert statement.names == ("b", "a", "limit")
+    # Named by its text: the same on every connection and in every worker.
+    assert (
+        statement.name
+        == libpq.Statement(
+            "SELECT %(b)s, %(a)s WHERE x = %(b)s AND y LIKE 'a%%' LIMIT %(limit)s"
+        ).name
+    )
+    assert statement.name != libpq.Statement("SELECT 1").name
+
+
+@pytest.fixture
+def database(tmp_path):
+    with scratch_database(tmp_path) as url:
+        if not url.startswith("postgresql"):
+            pytest.skip("PostgreSQL only")
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        yield Database(engine)
+        engine.dispose()
+
+
+EVERY_TYPE = select(
+    cast(bindparam("flag", type_=Boolean), Boolean),
+    cast(bindparam("small", type_=Integer), Integer),
+    cast(bindparam("big", type_=BigInteger), BigInteger),
+    cast(bindparam("real", type_=Float), Float),
+    cast(bindparam("words", type_=Text), Text),
+    cast(bindparam("short", type_=String), String(8)),
+    bindparam("id", type_=Uuid),
+    cast(literal(None), Text),
+    func.json_build_object("a", bindparam("words", type_=Text)),
+)
+VALUES = {
+    "flag": True,
+    "small": -7,
+    "big": 2**62,
+    "real": 0.30000000000000004,
+    "words": 'é "quoted" \\ 🙂',
+    "short": "",
+    "id": uuid.UUID("01a21f8e-42a6-744f-80ee-dfc23c2fc3aa"),
+}
+
+
+def _cursor_rows(database: Database, statement, values) -> list[tuple]:
+    with database.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(statement, values)]
+
+
+def test_reads_every_type_it_knows_as_psycopg_does(database):
+    rows = database.read(EVERY_TYPE, VALUES)
+    assert rows == _cursor_rows(database, EVERY_TYPE, VALUES)
+    assert rows[0][:2] == (True, -7)
+    assert rows[0][3] == 0.30000000000000004
+    assert rows[0][6] == VALUES["id"]
+    assert rows[0][7] is None
+    # And through libpq indeed: the statement is prepared on the connection.
+    raw = database.engine.raw_connection()
+    try:
+        assert database._prepared[EVERY_TYPE].libpq.name in raw.info
+    finally:
+        raw.close()
+
+
+def test_leaves_to_the_cursor_a_type_it_does_not_know(database):
+    raw = database.engine.raw_connection()
+    try:
+        assert libpq.run(raw.driver_connection, libpq.Statement("SELECT now()"), {}, {}) is None
+    finally:
+        raw.close()
+    statement = select(cast(bindparam("at", type_=Text), DateTime(timezone=True)))
+    values = {"at": "2026-11-28 01:02:03+00"}
+    assert database.read(statement, values) == _cursor_rows(database, statement, values)
+
+
+def test_leaves_to_the_cursor_a_transaction_in_course_and_a_pooler(database):
+    statement = libpq.Statement("SELECT 1")
+    raw = database.engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        driver.execute("SELECT 0")  # begins a transaction (autocommit is off)
+        assert libpq.run(driver, statement, {}, {}) is None
+        driver.rollback()
+        assert libpq.run(driver, statement, {}, {}) == [(1,)]
+        driver.prepare_threshold = None  # as for PgBouncer in transaction mode
+        assert libpq.run(driver, statement, {}, {}) is None
+    finally:
+        raw.driver_connection.prepare_threshold = 5
+        raw.close()
+
+
+def test_lets_go_of_its_prepared_statements_past_a_bound(database, monkeypatch):
+    monkeypatch.setattr(libpq, "PER_CONNECTION", 2)
+    raw = database.engine.raw_connection()
+    try:
+        prepared: dict = {}
+        for k in range(5):
+            statement = libpq.Statement(f"SELECT {k}")
+            assert libpq.run(raw.driver_connection, statement, {}, prepared) == [(k,)]
+            assert len(prepared) <= 2
+        count = raw.driver_connection.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert count.fetchone()[0] <= 2
+    finally:
+        raw.close()
+
+
+def test_errors_come_as_sqlalchemy_errors_and_a_dead_connection_is_replaced(database):
+    statement = select(func.abs(bindparam("n", type_=BigInteger)))
+    with pytest.raises(DBAPIError, match="out of range") as raised:
+        database.read(statement, {"n": -(2**63)})
+    assert not raised.value.connection_invalidated
+    assert database.read(statement, {"n": -2}) == [(2,)]
+    # The server ends the pool's connection: the next read fails (the pool cannot
+    # know), is marked a disconnect, and the one after it works.
+    raw = database.engine.raw_connection()
+    pid = raw.driver_connection.info.backend_pid
+    raw.close()
+    admin = make_engine(database.engine.url.render_as_string(False))
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    admin.dispose()
+    with pytest.raises(DBAPIError) as raised:
+        database.read(statement, {"n": -3})
+    assert raised.value.connection_invalidated
+    assert database.read(statement, {"n": -4}) == [(4,)]
