@@ -141,9 +141,7 @@ class Document(MethodView):
                 )
             units.from_codepoints(body["annotations"], body["text"], unit)
         if "links" in include:
-            body["links"] = [
-                native.link_from_wire(row) for row in links.all_of_document(session, document_id)
-            ]
+            body["links"] = native.links_from_wire(links.all_of_document(session, document_id))
         return units.labelled(content_tagged(body), unit)
 
     @blp.doc(operationId="updateDocument", parameters=[IF_MATCH])

@@ -227,23 +227,39 @@ def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:
     return annotations_from_wire((row,))[0]
 
 
+def links_from_wire(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The same as ``link()`` for each row of wire columns, in the order of
+    services.links.WIRE_ATTRIBUTES; what rows share (their document, their times) is
+    worked out once, as in ``annotations_from_wire``."""
+    items: list[dict[str, Any]] = []
+    document_wire = document = None
+    times: dict[str, str | None] = {}
+    for i, d, kind, source, target, attributes, by, created, updated, version, dangling in rows:
+        if d != document_wire:
+            document_wire, document = d, _id(d)
+        for wire in (created, updated):
+            if wire not in times:
+                times[wire] = _time(wire)
+        items.append(
+            {
+                "id": _id(i),
+                "document_id": document,
+                "type": kind,
+                "source_id": _id(source),
+                "target_id": _id(target),
+                "attributes": orjson.Fragment(attributes),
+                "dangling": bool(dangling),
+                "created_by": by,
+                "created_at": times[created],
+                "updated_at": times[updated],
+                "version": version,
+            }
+        )
+    return items
+
+
 def link_from_wire(row: Sequence[Any]) -> dict[str, Any]:
-    """The same as ``link()``, from a row of wire columns in the order of
-    services.links.WIRE_ATTRIBUTES."""
-    (id_, document, kind, source, target, attributes, by, created, updated, version, dangling) = row
-    return {
-        "id": _id(id_),
-        "document_id": _id(document),
-        "type": kind,
-        "source_id": _id(source),
-        "target_id": _id(target),
-        "attributes": orjson.Fragment(attributes),
-        "dangling": bool(dangling),
-        "created_by": by,
-        "created_at": _time(created),
-        "updated_at": _time(updated),
-        "version": version,
-    }
+    return links_from_wire((row,))[0]
 
 
 def each(present: Callable[[T], Any]) -> Callable[[list[T]], list[Any]]:

@@ -88,7 +88,9 @@ def test_link_wire_rows_are_the_presenters(session, stored):
     document, _made, stored_links = stored
     rows = links.all_of_document(session, document.id)
     expected = sorted((native.link(link) for link in stored_links), key=lambda b: b["id"])
-    bodies = orjson.loads(orjson.dumps([native.link_from_wire(row) for row in rows]))
+    bodies = orjson.loads(orjson.dumps(native.links_from_wire(rows)))
+    alone = [orjson.loads(orjson.dumps(native.link_from_wire(row))) for row in rows]
+    assert bodies == alone
     assert bodies == expected
     assert [list(body) for body in bodies] == [list(body) for body in expected]
     assert [body["dangling"] for body in bodies] == [False, True]
