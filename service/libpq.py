@@ -88,8 +88,10 @@ def run(
         return None
     if statement.name not in prepared:
         if len(prepared) >= PER_CONNECTION:
-            _check(driver, pgconn.exec_(b"DEALLOCATE ALL"))
-            prepared.clear()
+            # Ours only: DEALLOCATE ALL would take psycopg's own prepared statements too.
+            for name in list(prepared):
+                _check(driver, pgconn.exec_(b'DEALLOCATE "' + name + b'"'))
+                del prepared[name]
         _check(driver, pgconn.prepare(statement.name, statement.sql))
         prepared[statement.name] = None  # its columns' decoders, once it has run
     decoders = prepared[statement.name]
