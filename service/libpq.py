@@ -20,6 +20,8 @@ from psycopg import pq
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # Prepared statements a connection keeps before they are all let go.
 PER_CONNECTION = 512
+NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
+DUPLICATE_STATEMENT = b"42P05"  # duplicate_prepared_statement
 
 
 # By type OID: the types the hot reads select, converted as psycopg would.
@@ -86,19 +88,14 @@ def run(
         parameters = [_encode(values[name]) for name in statement.names]
     except TypeError:
         return None
-    if statement.name not in prepared:
-        if len(prepared) >= PER_CONNECTION:
-            # Ours only: DEALLOCATE ALL would take psycopg's own prepared statements too.
-            for name in list(prepared):
-                _check(driver, pgconn.exec_(b'DEALLOCATE "' + name + b'"'))
-                del prepared[name]
-        _check(driver, pgconn.prepare(statement.name, statement.sql))
-        prepared[statement.name] = None  # its columns' decoders, once it has run
+    result = _execute(driver, statement, parameters, prepared)
+    if result.error_field(pq.DiagnosticField.SQLSTATE) == NO_SUCH_STATEMENT:
+        # Gone from the server: psycopg lets go of every prepared statement of its
+        # connection (DEALLOCATE ALL) when it rolls a transaction back, ours too.
+        prepared.clear()
+        result = _execute(driver, statement, parameters, prepared)
+    _check(driver, result)
     decoders = prepared[statement.name]
-    if decoders == ():  # a type read otherwise: psycopg's cursor knows
-        return None
-    # A None is a NULL (the stubs leave it out; psycopg's own queries pass them).
-    result = _check(driver, pgconn.exec_prepared(statement.name, cast(Any, parameters)))
     if decoders is None:  # the first run: the result tells the types (as PQdescribe
         # would, but that one holds the GIL while it waits for the server)
         found = tuple(DECODERS.get(result.ftype(column)) for column in range(result.nfields))
@@ -114,8 +111,35 @@ def run(
     return list(zip(*columns, strict=True))
 
 
-def _check(driver: psycopg.Connection[Any], result: pq.abc.PGresult) -> pq.abc.PGresult:
-    """The result, or the error it carries, as psycopg raises it."""
+def _execute(
+    driver: psycopg.Connection[Any],
+    statement: Statement,
+    parameters: list[bytes | None],
+    prepared: MutableMapping[Any, Any],
+) -> pq.abc.PGresult:
+    """Run the statement, prepared first on this connection if it is not yet."""
+    pgconn = driver.pgconn
+    if statement.name not in prepared:
+        if len(prepared) >= PER_CONNECTION:
+            # Ours only: DEALLOCATE ALL would take psycopg's own prepared statements too.
+            for name in list(prepared):
+                _check(driver, pgconn.exec_(b'DEALLOCATE "' + name + b'"'), NO_SUCH_STATEMENT)
+                del prepared[name]
+        # Already there, if this connection's record of them was cleared and not all of
+        # them went.
+        _check(driver, pgconn.prepare(statement.name, statement.sql), DUPLICATE_STATEMENT)
+        prepared[statement.name] = None  # its columns' decoders, once it has run
+    # A None is a NULL (the stubs leave it out; psycopg's own queries pass them).
+    return pgconn.exec_prepared(statement.name, cast(Any, parameters))
+
+
+def _check(
+    driver: psycopg.Connection[Any], result: pq.abc.PGresult, harmless: bytes | None = None
+) -> pq.abc.PGresult:
+    """The result, or the error it carries (but the ``harmless`` one), as psycopg
+    raises it."""
     if result.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+        return result
+    if harmless is not None and result.error_field(pq.DiagnosticField.SQLSTATE) == harmless:
         return result
     raise psycopg.errors.error_from_result(result, encoding=driver.info.encoding)

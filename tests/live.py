@@ -69,6 +69,7 @@ class Client:
         url = f"{path}{separator}limit=1000"
         while True:
             page = self.get(url).body
+            assert "items" in page, f"GET {url}: {page}"
             items += page["items"]
             if page["next_cursor"] is None:
                 return items

@@ -147,6 +147,29 @@ def test_lets_go_of_its_prepared_statements_past_a_bound_and_of_no_others(databa
         raw.close()
 
 
+def test_prepares_again_what_a_rollback_let_go_of(database):
+    """psycopg lets go of every prepared statement of its connection (DEALLOCATE ALL)
+    when it rolls a transaction back, once it has prepared one of its own."""
+    raw = database.engine.raw_connection()
+    try:
+        driver, prepared = raw.driver_connection, {}
+        first, second = libpq.Statement("SELECT 1"), libpq.Statement("SELECT 2")
+        assert libpq.run(driver, first, {}, prepared) == [(1,)]
+        assert libpq.run(driver, second, {}, prepared) == [(2,)]
+        driver.execute("SELECT %s", (3,), prepare=True)
+        driver.rollback()
+        names = [row[0] for row in driver.execute("SELECT name FROM pg_prepared_statements")]
+        driver.rollback()
+        assert not [name for name in names if name.startswith("store_")]
+        assert libpq.run(driver, first, {}, prepared) == [(1,)]
+        assert libpq.run(driver, second, {}, prepared) == [(2,)]
+        # And where the record of them is lost but they are still there.
+        prepared.clear()
+        assert libpq.run(driver, first, {}, prepared) == [(1,)]
+    finally:
+        raw.close()
+
+
 def test_errors_come_as_sqlalchemy_errors_and_a_dead_connection_is_replaced(database):
     statement = select(func.abs(bindparam("n", type_=BigInteger)))
     with pytest.raises(DBAPIError, match="out of range") as raised:
