@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, cast
 
@@ -83,12 +83,7 @@ def _key_of_json(row: Sequence[Any]) -> list[Any]:
     return [item["document_id"], item["start"], item["end"], item["id"]]
 
 
-JSON_SPAN_ORDER = Ordering(
-    columns=SPAN_ORDER.columns,
-    attributes=SPAN_ORDER.attributes,
-    parsers=SPAN_ORDER.parsers,
-    read_key=_key_of_json,
-)
+JSON_SPAN_ORDER = replace(SPAN_ORDER, positions=None, read_key=_key_of_json)
 
 
 @dataclass(frozen=True)
