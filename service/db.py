@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import flask
 import orjson
+import psycopg
 from sqlalchemy import (
     JSON,
     Connection,
@@ -425,6 +426,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Runs a SELECT with its parameters and returns its rows: Database.read outside any
 # transaction, or session_reader inside the request's.
 Read = Callable[[Select[Any], Mapping[str, Any]], Sequence[Sequence[Any]]]
+# Runs SELECTs from one snapshot: Database.read_together.
+ReadTogether = Callable[[Sequence[tuple[Select[Any], Mapping[str, Any]]]], list[list[Any]]]
 
 
 # How many compiled statements Database.read keeps.
@@ -462,6 +465,36 @@ class _Prepared:
         return tuple(values[name] for name in self.positions)
 
 
+@contextmanager
+def _transaction(driver: Any, postgresql: bool, snapshot: bool) -> Iterator[None]:
+    """Around reads on the driver's cursor: each statement on its own, or (``snapshot``)
+    all in one read-only transaction that sees one snapshot. The connection is left as
+    the pool gave it."""
+    if not snapshot:
+        if not postgresql:  # the engine leaves SQLite's driver in autocommit
+            yield
+            return
+        driver.autocommit = True
+        try:
+            yield
+        finally:
+            if not driver.closed:
+                driver.autocommit = False
+        return
+    if postgresql:
+        settings = driver.isolation_level, driver.read_only
+        driver.isolation_level, driver.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
+    else:
+        driver.begin("DEFERRED")
+    try:
+        yield
+    finally:
+        if not (postgresql and driver.closed):
+            driver.rollback()  # only read: nothing to commit
+        if postgresql and not driver.closed:
+            driver.isolation_level, driver.read_only = settings
+
+
 class Database:
     """The engine and session factory of one app; the session lives for one request."""
 
@@ -479,36 +512,64 @@ class Database:
         round trips, none of SQLAlchemy's per-execution work. For the hot reads;
         ``statement`` should be built once and reused, as its compiled form is kept.
         Driver errors come out as SQLAlchemy's, as from a session."""
-        prepared = self._prepared.get(statement)
-        if prepared is None:
-            if len(self._prepared) >= PREPARED_STATEMENTS:  # bounded, whatever callers do
-                self._prepared.clear()
-            prepared = self._prepared[statement] = _Prepared(statement, self.engine.dialect)
-        if not prepared.direct:
-            with self.engine.connect() as connection:
-                return list(connection.execute(statement, parameters).all())
+        return self._read([(statement, parameters)], snapshot=False)[0]
+
+    def read_together(
+        self, reads: Sequence[tuple[Select[Any], Mapping[str, Any]]]
+    ) -> list[list[Any]]:
+        """The rows of each SELECT, as ``read`` gives them, all from one snapshot of the
+        database: on PostgreSQL a REPEATABLE READ, READ ONLY transaction sent in one
+        round trip; on SQLite one read transaction (WAL keeps its snapshot)."""
+        return self._read(reads, snapshot=True)
+
+    def _read(
+        self, reads: Sequence[tuple[Select[Any], Mapping[str, Any]]], snapshot: bool
+    ) -> list[list[Any]]:
+        """``read_together``; or, without ``snapshot``, ``read`` of a single statement."""
+        compiled = [(self._compiled(statement), values) for statement, values in reads]
+        if not all(prepared.direct for prepared, _ in compiled):
+            return self._read_by_sqlalchemy(reads, snapshot)
         dialect = self.engine.dialect
+        postgresql = dialect.name == "postgresql"
         raw = driver = cursor = None
-        autocommit = False  # set for this read, to be unset
+        # The statement an error names: the one that failed.
+        failed_sql, failed_values = compiled[0][0].sql, reads[0][1]
         try:
             raw = self.engine.raw_connection()
             driver = raw.driver_connection
-            values = prepared.parameters(parameters)
-            if prepared.libpq is not None:
-                rows = libpq.run(driver, prepared.libpq, values, raw.info)  # type: ignore[arg-type]
-                if rows is not None:
-                    return rows
-                driver.autocommit = autocommit = True  # type: ignore[union-attr]
+            values = [prepared.parameters(given) for prepared, given in compiled]
+            if postgresql:
+                statements = [
+                    (cast(libpq.Statement, prepared.libpq), given)
+                    for (prepared, _), given in zip(compiled, values, strict=True)
+                ]
+                connection = cast(psycopg.Connection[Any], driver)
+                if snapshot:
+                    together = libpq.run_together(connection, statements, raw.info)
+                    if together is not None:
+                        return together
+                else:
+                    alone = libpq.run(connection, *statements[0], raw.info)
+                    if alone is not None:
+                        return [alone]
             cursor = driver.cursor()  # type: ignore[union-attr]
-            cursor.execute(prepared.sql, values)
-            return cursor.fetchall()  # type: ignore[no-any-return]
+            with _transaction(driver, postgresql, snapshot):
+                found = []
+                for (prepared, given), parameters in zip(compiled, values, strict=True):
+                    failed_sql, failed_values = prepared.sql, given
+                    cursor.execute(prepared.sql, parameters)
+                    found.append(cursor.fetchall())
+                return found
         except dialect.loaded_dbapi.Error as error:
             gone = dialect.is_disconnect(error, driver, cursor)
             if gone and raw is not None:  # as SQLAlchemy does: the whole pool is suspect
                 self.engine.pool._invalidate(raw, error)
+            failed = getattr(error, libpq.FAILED_STATEMENT, None)
+            if failed is not None:
+                failed_sql, failed_values = compiled[failed][0].sql, reads[failed][1]
             raise exc.DBAPIError.instance(
-                prepared.sql,
-                dict(parameters),
+                failed_sql,
+                dict(failed_values),
                 error,
                 dialect.loaded_dbapi.Error,
                 connection_invalidated=gone,
@@ -516,10 +577,29 @@ class Database:
             ) from error
         finally:
             if raw is not None:
-                driver = raw.driver_connection  # None once invalidated
-                if autocommit and driver is not None and not driver.closed:
-                    driver.autocommit = False  # as the pool expects it back
                 raw.close()
+
+    def _compiled(self, statement: Select[Any]) -> _Prepared:
+        prepared = self._prepared.get(statement)
+        if prepared is None:
+            if len(self._prepared) >= PREPARED_STATEMENTS:  # bounded, whatever callers do
+                self._prepared.clear()
+            prepared = self._prepared[statement] = _Prepared(statement, self.engine.dialect)
+        return prepared
+
+    def _read_by_sqlalchemy(
+        self, reads: Sequence[tuple[Select[Any], Mapping[str, Any]]], snapshot: bool
+    ) -> list[list[Any]]:
+        """Statements SQLAlchemy must render per execution (lists of values)."""
+        with self.engine.connect() as connection:
+            if snapshot and self.engine.dialect.name == "postgresql":
+                connection = connection.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            if not snapshot:
+                return [list(connection.execute(s, values).all()) for s, values in reads]
+            with connection.begin():
+                return [list(connection.execute(s, values).all()) for s, values in reads]
 
     def init_app(self, app: flask.Flask) -> None:
         app.extensions["db"] = self
@@ -536,6 +616,12 @@ def reader() -> Read:
     """The current app's Database.read."""
     database: Database = flask.current_app.extensions["db"]
     return database.read
+
+
+def snapshot_reader() -> ReadTogether:
+    """The current app's Database.read_together."""
+    database: Database = flask.current_app.extensions["db"]
+    return database.read_together
 
 
 def is_postgresql() -> bool:

@@ -1,5 +1,6 @@
 """One SELECT on PostgreSQL through libpq itself (psycopg's ``pq`` layer), for the hot
-reads of ``db.Database.read``: prepared once per connection, parameters and results in
+reads of ``db.Database.read``, or several from one snapshot in one round trip, for
+``db.Database.read_together``: prepared once per connection, parameters and results in
 text, each column converted by its type. psycopg's cursor does the same through several
 layers of Python; this path costs a worker about 60 us of CPU per list of 60
 annotations against 100 us. What it does not know (a type, a connection inside a
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import select
 import uuid
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any, cast
 
 import psycopg
@@ -94,7 +96,111 @@ def run(
         # connection (DEALLOCATE ALL) when it rolls a transaction back, ours too.
         prepared.clear()
         result = _execute(driver, statement, parameters, prepared)
-    _check(driver, result)
+    return _rows(statement, _check(driver, result), prepared)
+
+
+def run_together(
+    driver: psycopg.Connection[Any],
+    reads: Sequence[tuple[Statement, Mapping[str, Any]]],
+    prepared: MutableMapping[Any, Any],
+) -> list[list[tuple[Any, ...]]] | None:
+    """The rows of each statement, all read from one snapshot (a REPEATABLE READ, READ
+    ONLY transaction) in one round trip (libpq's pipeline mode), or None where this
+    path cannot run them; as ``run`` otherwise."""
+    pgconn = driver.pgconn
+    if driver.prepare_threshold is None or (pgconn.transaction_status != pq.TransactionStatus.IDLE):
+        return None
+    try:
+        parameters = [[_encode(values[name]) for name in st.names] for st, values in reads]
+    except TypeError:
+        return None
+    results, failed = _pipeline(driver, reads, parameters, prepared)
+    if failed is not None and (
+        failed[1].error_field(pq.DiagnosticField.SQLSTATE) == NO_SUCH_STATEMENT
+    ):
+        prepared.clear()  # as in run
+        results, failed = _pipeline(driver, reads, parameters, prepared)
+    if failed is not None:
+        try:
+            _check(driver, failed[1])
+        except psycopg.Error as error:
+            setattr(error, FAILED_STATEMENT, failed[0])
+            raise
+    found = [
+        _rows(statement, result, prepared)
+        for (statement, _), result in zip(reads, results, strict=True)
+    ]
+    if any(rows is None for rows in found):
+        return None
+    return cast(list[list[tuple[Any, ...]]], found)
+
+
+# Set on an error of run_together: the index of the statement that failed.
+FAILED_STATEMENT = "failed_statement"
+
+
+BEGIN_SNAPSHOT = b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+
+def _pipeline(
+    driver: psycopg.Connection[Any],
+    reads: Sequence[tuple[Statement, Mapping[str, Any]]],
+    parameters: list[list[bytes | None]],
+    prepared: MutableMapping[Any, Any],
+) -> tuple[list[pq.abc.PGresult], tuple[int, pq.abc.PGresult] | None]:
+    """Each statement's result, the statements sent at once between BEGIN and COMMIT;
+    and, if one failed, its index and error (the server skips what follows)."""
+    for statement, _ in reads:
+        _prepare(driver, statement, prepared)
+    pgconn = driver.pgconn
+    pgconn.enter_pipeline_mode()
+    try:
+        pgconn.send_query_params(BEGIN_SNAPSHOT, None)
+        for (statement, _), values in zip(reads, parameters, strict=True):
+            pgconn.send_query_prepared(statement.name, cast(Any, values))
+        pgconn.send_query_params(b"COMMIT", None)
+        pgconn.pipeline_sync()
+        results = [_next_result(pgconn) for _ in range(len(reads) + 2)]
+        while _next_result(pgconn).status != pq.ExecStatus.PIPELINE_SYNC:
+            pass
+        pgconn.exit_pipeline_mode()
+    except BaseException:
+        driver.close()  # in whatever state the pipeline left it: not to be used again
+        raise
+    errors = [at for at, r in enumerate(results) if r.status == pq.ExecStatus.FATAL_ERROR]
+    if errors and pgconn.transaction_status != pq.TransactionStatus.IDLE:  # BEGIN had run
+        _check(driver, pgconn.exec_(b"ROLLBACK"))
+    if not errors:
+        return results[1:-1], None
+    # Named by the read it came from, or the nearest one (of a BEGIN or COMMIT).
+    return results[1:-1], (min(max(errors[0] - 1, 0), len(reads) - 1), results[errors[0]])
+
+
+def _next_result(pgconn: pq.abc.PGconn) -> pq.abc.PGresult:
+    """The next result of a pipeline, waited for without holding the GIL (libpq's own
+    wait in PQgetResult would hold it)."""
+    while pgconn.flush():
+        _wait(pgconn, select.POLLOUT)
+    while pgconn.is_busy():
+        _wait(pgconn, select.POLLIN)
+        pgconn.consume_input()
+    result = pgconn.get_result()
+    if result is None:  # between one statement's results and the next's
+        return _next_result(pgconn)
+    return result
+
+
+def _wait(pgconn: pq.abc.PGconn, event: int) -> None:
+    poll = select.poll()
+    poll.register(pgconn.socket, event)
+    poll.poll()
+
+
+def _rows(
+    statement: Statement, result: pq.abc.PGresult, prepared: MutableMapping[Any, Any]
+) -> list[tuple[Any, ...]] | None:
+    """The rows of a statement's result, each column converted by its type; None for a
+    type it does not know."""
     decoders = prepared[statement.name]
     if decoders is None:  # the first run: the result tells the types (as PQdescribe
         # would, but that one holds the GIL while it waits for the server)
@@ -118,6 +224,15 @@ def _execute(
     prepared: MutableMapping[Any, Any],
 ) -> pq.abc.PGresult:
     """Run the statement, prepared first on this connection if it is not yet."""
+    _prepare(driver, statement, prepared)
+    # A None is a NULL (the stubs leave it out; psycopg's own queries pass them).
+    return driver.pgconn.exec_prepared(statement.name, cast(Any, parameters))
+
+
+def _prepare(
+    driver: psycopg.Connection[Any], statement: Statement, prepared: MutableMapping[Any, Any]
+) -> None:
+    """Prepare the statement on this connection if it is not yet."""
     pgconn = driver.pgconn
     if statement.name not in prepared:
         if len(prepared) >= PER_CONNECTION:
@@ -129,8 +244,6 @@ def _execute(
         # them went.
         _check(driver, pgconn.prepare(statement.name, statement.sql), DUPLICATE_STATEMENT)
         prepared[statement.name] = None  # its columns' decoders, once it has run
-    # A None is a NULL (the stubs leave it out; psycopg's own queries pass them).
-    return pgconn.exec_prepared(statement.name, cast(Any, parameters))
 
 
 def _check(

@@ -92,10 +92,13 @@ def make_app(database_url: str, connection: Connection) -> Callable[..., flask.F
         database.engine.dispose()
         database.sessions = database.write_sessions = _sessions(connection)
         # Reads outside a transaction would not see the test's; tests/test_db.py tries
-        # Database.read itself on committed rows.
+        # Database.read and read_together themselves on committed rows.
         database.read = lambda statement, parameters: list(
             connection.execute(statement, parameters).all()
         )
+        database.read_together = lambda reads: [
+            list(connection.execute(statement, parameters).all()) for statement, parameters in reads
+        ]
         return app
 
     return make

@@ -7,16 +7,17 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import BigInteger, bindparam, event, func, select
+from sqlalchemy import BigInteger, Float, bindparam, event, func, literal_column, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service import db, migrate
 from service.app import create_app
 from service.config import Settings
 from service.db import UTCDateTime, insert_rows, make_engine, new_id
-from service.models import Annotation
+from service.models import Annotation, Document
 from tests.conftest import scratch_database
 from tests.factories import make_document
 
@@ -300,6 +301,95 @@ def test_read_keeps_a_bounded_number_of_compiled_statements(committed, monkeypat
     for k, statement in enumerate(statements):
         assert [tuple(row) for row in database.read(statement, {"n": -1})] == [(1 + k,)]
         assert len(database._prepared) <= 2
+
+
+DOCUMENTS = select(func.count()).select_from(Document)
+
+
+def _pause_in_a_statement(database: db.Database) -> Any:
+    """A statement that takes ``seconds`` to run, and returns 1."""
+    if database.engine.dialect.name == "postgresql":
+        return select(literal_column("1")).select_from(
+            func.pg_sleep(bindparam("seconds", type_=Float))
+        )
+
+    @event.listens_for(database.engine, "connect")
+    def _sleep(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("pause", 1, lambda s: time.sleep(s) or 1)
+
+    database.engine.dispose()
+    return select(func.pause(bindparam("seconds", type_=Float)))
+
+
+@pytest.mark.parametrize("by_cursor", [False, True], ids=["driver", "cursor"])
+def test_read_together_reads_every_statement_from_one_snapshot(committed, by_cursor):
+    """A document written while the statements run is seen by none of them: the count
+    after the pause is the count before it. (Each statement alone would see it.) On
+    PostgreSQL through libpq's pipeline and, for a pooler without prepared statements,
+    through the cursor."""
+    database = committed.extensions["db"]
+    if by_cursor and database.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite reads by its cursor already")
+    pause = _pause_in_a_statement(database)
+    if by_cursor:
+        event.listen(
+            database.engine, "connect", lambda dbapi, _r: setattr(dbapi, "prepare_threshold", None)
+        )
+        database.engine.dispose()
+    client = committed.test_client()
+    client.post("/v1/documents", json={"text": "before"})
+
+    def write_meanwhile() -> None:
+        time.sleep(0.3)
+        assert client.post("/v1/documents", json={"text": "meanwhile"}).status_code == 201
+
+    writer = threading.Thread(target=write_meanwhile)
+    writer.start()
+    before, paused, after = database.read_together(
+        [(DOCUMENTS, {}), (pause, {"seconds": 1.0}), (DOCUMENTS, {})]
+    )
+    writer.join()
+    assert [tuple(row) for row in (before + paused + after)] == [(1,), (1,), (1,)]
+    assert [tuple(row) for row in database.read(DOCUMENTS, {})] == [(2,)]
+    if database.engine.dialect.name == "postgresql":
+        raw = database.engine.raw_connection()
+        try:  # and the connection went back as the pool gave it
+            driver = raw.driver_connection
+            assert (driver.autocommit, driver.isolation_level, driver.read_only) == (
+                False,
+                None,
+                None,
+            )
+            assert bool(raw.info.get(database._prepared[DOCUMENTS].libpq.name)) != by_cursor
+        finally:
+            raw.close()
+
+
+def test_read_together_raises_the_failing_statement_s_error_and_goes_on(committed):
+    database = committed.extensions["db"]
+    overflow = select(func.abs(bindparam("n", type_=BigInteger)))
+    with pytest.raises(DBAPIError) as raised:
+        database.read_together([(DOCUMENTS, {}), (overflow, {"n": -(2**63)}), (DOCUMENTS, {})])
+    assert raised.value.statement == database._prepared[overflow].sql
+    assert not raised.value.connection_invalidated
+    # No transaction left behind: the next reads work, together and alone.
+    found = database.read_together([(overflow, {"n": -2}), (DOCUMENTS, {})])
+    assert [[tuple(row) for row in rows] for rows in found] == [[(2,)], [(0,)]]
+    assert [tuple(row) for row in database.read(overflow, {"n": -3})] == [(3,)]
+
+
+def test_read_together_leaves_lists_of_values_to_sqlalchemy(committed):
+    database = committed.extensions["db"]
+    client = committed.test_client()
+    for title in ("a", "b", "c"):
+        client.post("/v1/documents", json={"text": "x", "title": title})
+    titled = (
+        select(Document.title)
+        .where(Document.title.in_(bindparam("titles", expanding=True)))
+        .order_by(Document.title)
+    )
+    found = database.read_together([(titled, {"titles": ["a", "c"]}), (DOCUMENTS, {})])
+    assert [[tuple(row) for row in rows] for rows in found] == [[("a",), ("c",)], [(3,)]]
 
 
 def test_read_on_postgresql_leaves_no_transaction_and_gives_the_connection_back_as_it_was(

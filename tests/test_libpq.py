@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from psycopg import pq
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -189,3 +190,73 @@ def test_errors_come_as_sqlalchemy_errors_and_a_dead_connection_is_replaced(data
         database.read(statement, {"n": -3})
     assert raised.value.connection_invalidated
     assert database.read(statement, {"n": -4}) == [(4,)]
+
+
+SETTING = "SELECT current_setting(%(name)s)"
+NOW = "SELECT now()::text"
+
+
+def test_reads_together_in_one_read_only_repeatable_read_transaction(database):
+    raw = database.engine.raw_connection()
+    try:
+        driver, prepared = raw.driver_connection, {}
+        reads = [
+            (libpq.Statement(NOW), {}),
+            (libpq.Statement(SETTING), {"name": "transaction_isolation"}),
+            (libpq.Statement(SETTING), {"name": "transaction_read_only"}),
+            (libpq.Statement(NOW), {}),
+        ]
+        first, isolation, read_only, last = libpq.run_together(driver, reads, prepared)
+        assert first == last  # the transaction's start: one transaction
+        assert (isolation, read_only) == ([("repeatable read",)], [("on",)])
+        assert driver.pgconn.transaction_status == pq.TransactionStatus.IDLE
+        assert driver.pgconn.pipeline_status == pq.PipelineStatus.OFF
+        # Then a statement on its own is no longer in it.
+        alone = libpq.run(driver, reads[2][0], reads[2][1], prepared)
+        assert alone == [("off",)]
+    finally:
+        raw.close()
+
+
+def test_reads_together_prepare_again_what_a_rollback_let_go_of(database):
+    raw = database.engine.raw_connection()
+    try:
+        driver, prepared = raw.driver_connection, {}
+        reads = [(libpq.Statement("SELECT 1"), {}), (libpq.Statement("SELECT 2"), {})]
+        assert libpq.run_together(driver, reads, prepared) == [[(1,)], [(2,)]]
+        driver.execute("SELECT %s", (3,), prepare=True)
+        driver.rollback()  # DEALLOCATE ALL
+        assert libpq.run_together(driver, reads, prepared) == [[(1,)], [(2,)]]
+    finally:
+        raw.close()
+
+
+def test_reads_together_leave_a_type_they_do_not_know_to_the_cursor(database):
+    raw = database.engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        reads = [(libpq.Statement("SELECT 1"), {}), (libpq.Statement("SELECT now()"), {})]
+        assert libpq.run_together(driver, reads, {}) is None
+        assert driver.pgconn.transaction_status == pq.TransactionStatus.IDLE
+    finally:
+        raw.close()
+    statement = select(cast(bindparam("at", type_=Text), DateTime(timezone=True)))
+    values = {"at": "2026-11-28 01:02:03+00"}
+    (rows,) = database.read_together([(statement, values)])
+    assert rows == _cursor_rows(database, statement, values)
+
+
+def test_reads_together_on_a_dead_connection_fail_and_the_pool_replaces_it(database):
+    statement = select(func.abs(bindparam("n", type_=BigInteger)))
+    assert database.read_together([(statement, {"n": -1})]) == [[(1,)]]
+    raw = database.engine.raw_connection()
+    pid = raw.driver_connection.info.backend_pid
+    raw.close()
+    admin = make_engine(database.engine.url.render_as_string(False))
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    admin.dispose()
+    with pytest.raises(DBAPIError) as raised:
+        database.read_together([(statement, {"n": -2}), (statement, {"n": -3})])
+    assert raised.value.connection_invalidated
+    assert database.read_together([(statement, {"n": -4})]) == [[(4,)]]

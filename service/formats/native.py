@@ -50,6 +50,27 @@ def document(doc: Document) -> dict[str, Any]:
     }
 
 
+def document_from_wire(row: Sequence[Any]) -> dict[str, Any]:
+    """The same as ``document()`` for a row of wire columns, in the order of
+    services.bundle.WIRE_ATTRIBUTES."""
+    (i, external, title, text, length, url, published, language, meta, revision, c, u, v) = row
+    return {
+        "id": _id(i),
+        "external_id": external,
+        "title": title,
+        "text": text,
+        "length": length,
+        "source_url": url,
+        "published_at": _time(published),
+        "language": language,
+        "metadata": orjson.loads(meta),
+        "revision": revision,
+        "created_at": _time(c),
+        "updated_at": _time(u),
+        "version": v,
+    }
+
+
 def annotation(ann: Annotation | Row[Any]) -> dict[str, Any]:
     """An annotation, from the model or from a row of the same columns."""
     return {

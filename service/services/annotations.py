@@ -394,7 +394,7 @@ def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
 def json_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
     """The same annotations as rows of their JSON text and confidence
     (``native.json_array``)."""
-    return wire.rows_of_document(session, _json_of_document, document_id)
+    return wire.rows_of_document(session, json_of_document_statement, document_id)
 
 
 @lru_cache(maxsize=2)
@@ -404,7 +404,8 @@ def _all_of_document(postgresql: bool) -> Select[Any]:
 
 
 @lru_cache(maxsize=2)
-def _json_of_document(_postgresql: bool) -> Select[Any]:
+def json_of_document_statement(_postgresql: bool) -> Select[Any]:
+    """The statement of ``json_of_document``, with a ``document_id`` parameter."""
     return _of_document(API_JSON)
 
 

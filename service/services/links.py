@@ -271,12 +271,13 @@ WIRE_ATTRIBUTES = (
 
 def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
     """Every link of a document, as wire rows, in id order."""
-    return wire.rows_of_document(session, _all_of_document, document_id)
+    return wire.rows_of_document(session, of_document_statement, document_id)
 
 
 @lru_cache(maxsize=2)
-def _all_of_document(postgresql: bool) -> Select[Any]:
-    """Built once, as annotations' is."""
+def of_document_statement(postgresql: bool) -> Select[Any]:
+    """The statement of ``all_of_document``, with a ``document_id`` parameter; built
+    once, as annotations' is."""
     return (
         select(*wire.columns_for(postgresql, WIRE_ATTRIBUTES))
         .where(Link.document_id == bindparam("document_id"))

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from service.formats import native
-from service.models import Annotation, Link
-from service.services import annotations, links
+from service.models import Annotation, Document, Link
+from service.services import annotations, bundle, links
 from tests.factories import make_annotation, make_document, make_link
 
 TEXT = 'Kim said "no\\" \n\t\u2028 — 🙂 and Putin said 0'
@@ -96,17 +96,50 @@ def test_link_wire_rows_are_the_presenters(session, stored):
     assert [body["dangling"] for body in bodies] == [False, True]
 
 
+def _bundle_statement(session):
+    return bundle._document(session.get_bind().dialect.name == "postgresql")
+
+
+def test_document_wire_rows_are_the_presenter(session, stored):
+    """With every field set (times whole seconds and not, metadata of every JSON kind),
+    and with every optional field empty."""
+    full, _made, _links = stored
+    full.external_id, full.title, full.source_url = "ext-1", 'A "title" 🙂', "https://x.org/a"
+    full.language, full.meta = "en", ATTRIBUTES[1]
+    full.published_at = datetime(2026, 11, 27, 0, 0, 0, tzinfo=UTC)
+    full.updated_at = datetime(2026, 11, 27, 10, 30, 0, 120000, tzinfo=UTC)
+    bare = Document(text="x", length=1, version=1)
+    session.add(bare)
+    session.commit()
+    session.refresh(full)
+    for document in (full, bare):
+        (row,) = session.execute(_bundle_statement(session), {"document_id": document.id}).all()
+        body = native.document_from_wire(row)
+        assert body == native.document(document)
+        assert list(body) == list(native.document(document))
+        assert orjson.dumps(body) == orjson.dumps(native.document(document))
+
+
 def test_the_hot_lists_send_what_the_presenters_say(client, session, stored):
     document, made, _links = stored
     body = client.get(f"/v1/documents/{document.id}/annotations?limit=100").json
     assert body["items"] == sorted(
         (native.annotation(a) for a in made), key=lambda b: (b["start"], b["end"], b["id"])
     )
-    bundle = client.get(f"/v1/documents/{document.id}?include=annotations,links").json
-    assert len(bundle["annotations"]) == len(made)
-    assert {link["id"] for link in bundle["links"]} == {
-        str(link.id) for link in session.scalars(select(Link))
-    }
+    whole = client.get(f"/v1/documents/{document.id}?include=annotations,links").json
+    assert whole["annotations"] == body["items"]
+    assert whole["links"] == sorted(
+        (native.link(link) for link in session.scalars(select(Link))), key=lambda b: b["id"]
+    )
+    assert {k: v for k, v in whole.items() if k not in ("annotations", "links")} == (
+        native.document(document)
+    )
+    # Each part alone, and none.
+    assert "links" not in client.get(f"/v1/documents/{document.id}?include=annotations").json
+    only_links = client.get(f"/v1/documents/{document.id}?include=links").json
+    assert "annotations" not in only_links
+    assert only_links["links"] == whole["links"]
+    assert client.get(f"/v1/documents/{document.id}").json == native.document(document)
 
 
 def test_the_lists_send_the_database_json_of_each_annotation(client, session, stored):
