@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -596,9 +596,7 @@ class Database:
                 connection = connection.execution_options(
                     isolation_level="REPEATABLE READ", postgresql_readonly=True
                 )
-            if not snapshot:
-                return [list(connection.execute(s, values).all()) for s, values in reads]
-            with connection.begin():
+            with connection.begin() if snapshot else nullcontext():
                 return [list(connection.execute(s, values).all()) for s, values in reads]
 
     def init_app(self, app: flask.Flask) -> None:

@@ -171,6 +171,17 @@ def test_prepares_again_what_a_rollback_let_go_of(database):
         raw.close()
 
 
+def _end_the_pooled_connection(database):
+    """The server ends the connection the pool holds; the pool cannot know."""
+    raw = database.engine.raw_connection()
+    pid = raw.driver_connection.info.backend_pid
+    raw.close()
+    admin = make_engine(database.engine.url.render_as_string(False))
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    admin.dispose()
+
+
 def test_errors_come_as_sqlalchemy_errors_and_a_dead_connection_is_replaced(database):
     statement = select(func.abs(bindparam("n", type_=BigInteger)))
     with pytest.raises(DBAPIError, match="out of range") as raised:
@@ -179,13 +190,7 @@ def test_errors_come_as_sqlalchemy_errors_and_a_dead_connection_is_replaced(data
     assert database.read(statement, {"n": -2}) == [(2,)]
     # The server ends the pool's connection: the next read fails (the pool cannot
     # know), is marked a disconnect, and the one after it works.
-    raw = database.engine.raw_connection()
-    pid = raw.driver_connection.info.backend_pid
-    raw.close()
-    admin = make_engine(database.engine.url.render_as_string(False))
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
-    admin.dispose()
+    _end_the_pooled_connection(database)
     with pytest.raises(DBAPIError) as raised:
         database.read(statement, {"n": -3})
     assert raised.value.connection_invalidated
@@ -249,13 +254,7 @@ def test_reads_together_leave_a_type_they_do_not_know_to_the_cursor(database):
 def test_reads_together_on_a_dead_connection_fail_and_the_pool_replaces_it(database):
     statement = select(func.abs(bindparam("n", type_=BigInteger)))
     assert database.read_together([(statement, {"n": -1})]) == [[(1,)]]
-    raw = database.engine.raw_connection()
-    pid = raw.driver_connection.info.backend_pid
-    raw.close()
-    admin = make_engine(database.engine.url.render_as_string(False))
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
-    admin.dispose()
+    _end_the_pooled_connection(database)
     with pytest.raises(DBAPIError) as raised:
         database.read_together([(statement, {"n": -2}), (statement, {"n": -3})])
     assert raised.value.connection_invalidated
