@@ -432,6 +432,9 @@ ReadTogether = Callable[[Sequence[tuple[Select[Any], Mapping[str, Any]]]], list[
 
 # How many compiled statements Database.read keeps.
 PREPARED_STATEMENTS = 1024
+# The key, in the pool's record of a PostgreSQL connection (``info``), of the statements
+# libpq has prepared on it.
+PREPARED_ON_CONNECTION = "prepared_statements"
 
 
 class _Prepared:
@@ -544,12 +547,14 @@ class Database:
                     for (prepared, _), given in zip(compiled, values, strict=True)
                 ]
                 connection = cast(psycopg.Connection[Any], driver)
+                # Kept in the pool's record of the connection, beside what others keep.
+                prepared = raw.info.setdefault(PREPARED_ON_CONNECTION, {})
                 if snapshot:
-                    together = libpq.run_together(connection, statements, raw.info)
+                    together = libpq.run_together(connection, statements, prepared)
                     if together is not None:
                         return together
                 else:
-                    alone = libpq.run(connection, *statements[0], raw.info)
+                    alone = libpq.run(connection, *statements[0], prepared)
                     if alone is not None:
                         return [alone]
             cursor = driver.cursor()  # type: ignore[union-attr]

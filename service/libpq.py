@@ -1,9 +1,10 @@
 """One SELECT on PostgreSQL through libpq itself (psycopg's ``pq`` layer), for the hot
 reads of ``db.Database.read``, or several from one snapshot in one round trip, for
-``db.Database.read_together``: prepared once per connection, parameters and results in
-text, each column converted by its type. psycopg's cursor does the same through several
-layers of Python; this path costs a worker about 60 us of CPU per list of 60
-annotations against 100 us. What it does not know (a type, a connection inside a
+``db.Database.read_together``: prepared once per connection, parameters in text, and
+the results converted by psycopg's own loaders (its Transformer, in C), as its cursor
+would convert them. The cursor does the same through several layers of Python; this
+path costs a worker about 60 us of CPU per list of 60 annotations against 100 us.
+What it cannot do (a parameter of a type it does not send, a connection inside a
 transaction, a server without prepared statements) it leaves to the cursor.
 """
 
@@ -13,33 +14,18 @@ import hashlib
 import re
 import select
 import uuid
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, cast
 
 import psycopg
 from psycopg import pq
+from psycopg.adapt import Transformer
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # Prepared statements a connection keeps before they are all let go.
 PER_CONNECTION = 512
 NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
 DUPLICATE_STATEMENT = b"42P05"  # duplicate_prepared_statement
-
-
-# By type OID: the types the hot reads select, converted as psycopg would.
-DECODERS: dict[int, Callable[[bytes], Any]] = {
-    16: lambda value: value == b"t",  # bool
-    19: bytes.decode,  # name
-    20: int,  # int8
-    21: int,  # int2
-    23: int,  # int4
-    25: bytes.decode,  # text
-    700: float,  # float4
-    701: float,  # float8
-    1042: bytes.decode,  # bpchar
-    1043: bytes.decode,  # varchar
-    2950: lambda value: uuid.UUID(value.decode()),
-}
 
 
 class Statement:
@@ -80,7 +66,7 @@ def run(
     prepared: MutableMapping[Any, Any],
 ) -> list[tuple[Any, ...]] | None:
     """The rows of ``statement``, or None where this path cannot run it. ``prepared`` is
-    kept with the connection: what is prepared on it, and how to read the results."""
+    kept with the connection: the names of the statements prepared on it."""
     pgconn = driver.pgconn
     if driver.prepare_threshold is None or (
         pgconn.transaction_status != pq.TransactionStatus.IDLE
@@ -96,7 +82,7 @@ def run(
         # connection (DEALLOCATE ALL) when it rolls a transaction back, ours too.
         prepared.clear()
         result = _execute(driver, statement, parameters, prepared)
-    return _rows(statement, _check(driver, result), prepared)
+    return _rows(driver, _check(driver, result))
 
 
 def run_together(
@@ -126,13 +112,7 @@ def run_together(
         except psycopg.Error as error:
             setattr(error, FAILED_STATEMENT, failed[0])
             raise
-    found = [
-        _rows(statement, result, prepared)
-        for (statement, _), result in zip(reads, results, strict=True)
-    ]
-    if any(rows is None for rows in found):
-        return None
-    return cast(list[list[tuple[Any, ...]]], found)
+    return [_rows(driver, result) for result in results]
 
 
 # Set on an error of run_together: the index of the statement that failed.
@@ -196,25 +176,12 @@ def _wait(pgconn: pq.abc.PGconn, event: int) -> None:
     poll.poll()
 
 
-def _rows(
-    statement: Statement, result: pq.abc.PGresult, prepared: MutableMapping[Any, Any]
-) -> list[tuple[Any, ...]] | None:
-    """The rows of a statement's result, each column converted by its type; None for a
-    type it does not know."""
-    decoders = prepared[statement.name]
-    if decoders is None:  # the first run: the result tells the types (as PQdescribe
-        # would, but that one holds the GIL while it waits for the server)
-        found = tuple(DECODERS.get(result.ftype(column)) for column in range(result.nfields))
-        decoders = prepared[statement.name] = () if None in found else found
-        if not decoders:  # read again by the cursor, this once
-            return None
-    value, rows = result.get_value, range(result.ntuples)
-    # Column by column: one comprehension for each, not one for each row.
-    columns = [
-        [None if (cell := value(row, at)) is None else decode(cell) for row in rows]
-        for at, decode in enumerate(decoders)
-    ]
-    return list(zip(*columns, strict=True))
+def _rows(driver: psycopg.Connection[Any], result: pq.abc.PGresult) -> list[tuple[Any, ...]]:
+    """The rows of a statement's result, each value converted as the connection's
+    cursor would (its loaders: orjson for JSON, say), by psycopg's C code."""
+    transformer = Transformer.from_context(driver)
+    transformer.set_pgresult(result)
+    return transformer.load_rows(0, result.ntuples, tuple)
 
 
 def _execute(
@@ -243,7 +210,7 @@ def _prepare(
         # Already there, if this connection's record of them was cleared and not all of
         # them went.
         _check(driver, pgconn.prepare(statement.name, statement.sql), DUPLICATE_STATEMENT)
-        prepared[statement.name] = None  # its columns' decoders, once it has run
+        prepared[statement.name] = True
 
 
 def _check(

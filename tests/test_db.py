@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from service import db, migrate
 from service.app import create_app
 from service.config import Settings
-from service.db import UTCDateTime, insert_rows, make_engine, new_id
+from service.db import PREPARED_ON_CONNECTION, UTCDateTime, insert_rows, make_engine, new_id
 from service.models import Annotation, Document
 from tests.conftest import scratch_database
 from tests.factories import make_document
@@ -360,7 +360,8 @@ def test_read_together_reads_every_statement_from_one_snapshot(committed, by_cur
                 None,
                 None,
             )
-            assert bool(raw.info.get(database._prepared[DOCUMENTS].libpq.name)) != by_cursor
+            prepared = raw.info.get(PREPARED_ON_CONNECTION, {})
+            assert (database._prepared[DOCUMENTS].libpq.name in prepared) != by_cursor
         finally:
             raw.close()
 

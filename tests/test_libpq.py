@@ -4,6 +4,7 @@ psycopg's cursor gives, its errors, and the cases it leaves to the cursor."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from psycopg import pq
@@ -20,12 +21,14 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     select,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 
 from service import libpq, migrate
-from service.db import Database, make_engine
+from service.db import PREPARED_ON_CONNECTION, Database, make_engine
 from tests.conftest import scratch_database
 
 
@@ -65,6 +68,8 @@ EVERY_TYPE = select(
     cast(bindparam("short", type_=String), String(8)),
     bindparam("id", type_=Uuid),
     cast(literal(None), Text),
+    cast(bindparam("at", type_=Text), DateTime(timezone=True)),
+    cast(bindparam("document", type_=Text), JSONB),
 )
 VALUES = {
     "flag": True,
@@ -74,6 +79,8 @@ VALUES = {
     "words": 'é "quoted" \\ 🙂',
     "short": "",
     "id": uuid.UUID("01a21f8e-42a6-744f-80ee-dfc23c2fc3aa"),
+    "at": "2026-11-28 01:02:03+00",
+    "document": '{"a": [1, 2.5], "b": "é"}',
 }
 
 
@@ -82,31 +89,34 @@ def _cursor_rows(database: Database, statement, values) -> list[tuple]:
         return [tuple(row) for row in connection.execute(statement, values)]
 
 
-def test_reads_every_type_it_knows_as_psycopg_does(database):
+def test_reads_every_type_as_psycopg_s_cursor_does(database):
     rows = database.read(EVERY_TYPE, VALUES)
     assert rows == _cursor_rows(database, EVERY_TYPE, VALUES)
     assert rows[0][:2] == (True, -7)
     assert rows[0][3] == 0.30000000000000004
     assert rows[0][6] == VALUES["id"]
     assert rows[0][7] is None
-    # And through libpq indeed: prepared on the connection, its columns' decoders found
-    # (a type it does not know would have left them empty, and the rows to the cursor).
+    assert rows[0][8] == datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
+    assert rows[0][9] == {"a": [1, 2.5], "b": "é"}
+    # And through libpq indeed: prepared on the connection.
     raw = database.engine.raw_connection()
     try:
-        assert raw.info[database._prepared[EVERY_TYPE].libpq.name]
+        assert database._prepared[EVERY_TYPE].libpq.name in raw.info[PREPARED_ON_CONNECTION]
     finally:
         raw.close()
 
 
-def test_leaves_to_the_cursor_a_type_it_does_not_know(database):
+def test_leaves_to_the_cursor_a_parameter_it_does_not_send(database):
+    at = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
     raw = database.engine.raw_connection()
     try:
-        assert libpq.run(raw.driver_connection, libpq.Statement("SELECT now()"), {}, {}) is None
+        statement = libpq.Statement("SELECT %(at)s::timestamptz")
+        assert libpq.run(raw.driver_connection, statement, {"at": at}, {}) is None
     finally:
         raw.close()
-    statement = select(cast(bindparam("at", type_=Text), DateTime(timezone=True)))
-    values = {"at": "2026-11-28 01:02:03+00"}
-    assert database.read(statement, values) == _cursor_rows(database, statement, values)
+    typed = select(bindparam("at", type_=DateTime(timezone=True)))
+    assert database.read(typed, {"at": at}) == _cursor_rows(database, typed, {"at": at})
+    assert database.read(typed, {"at": at})[0][0] == at
 
 
 def test_leaves_to_the_cursor_a_transaction_in_course_and_a_pooler(database):
@@ -145,6 +155,26 @@ def test_lets_go_of_its_prepared_statements_past_a_bound_and_of_no_others(databa
         assert len(names) > len([name for name in names if name.startswith("store_")])
     finally:
         raw.driver_connection.autocommit = False
+        raw.close()
+
+
+def test_lets_go_of_its_prepared_statements_on_a_pooled_connection(database, monkeypatch):
+    """The pool's record of a connection holds more than these statements (the time it
+    was returned, say): the bound counts, and lets go of, only the statements."""
+    monkeypatch.setattr(libpq, "PER_CONNECTION", 2)
+    for k in range(5):
+        # The same connection each time, put back in between.
+        assert database.read(select(literal_column(f"{k}::int8")), {}) == [(k,)]
+    raw = database.engine.raw_connection()
+    try:
+        assert "returned" in raw.info
+        names = [
+            row[0]
+            for row in raw.driver_connection.execute("SELECT name FROM pg_prepared_statements")
+        ]
+        raw.driver_connection.rollback()
+        assert 1 <= len([name for name in names if name.startswith("store_")]) <= 2
+    finally:
         raw.close()
 
 
@@ -236,19 +266,22 @@ def test_reads_together_prepare_again_what_a_rollback_let_go_of(database):
         raw.close()
 
 
-def test_reads_together_leave_a_type_they_do_not_know_to_the_cursor(database):
+def test_reads_together_leave_a_parameter_they_do_not_send_to_the_cursor(database):
+    at = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
     raw = database.engine.raw_connection()
     try:
         driver = raw.driver_connection
-        reads = [(libpq.Statement("SELECT 1"), {}), (libpq.Statement("SELECT now()"), {})]
+        reads = [
+            (libpq.Statement("SELECT 1"), {}),
+            (libpq.Statement("SELECT %(at)s::timestamptz"), {"at": at}),
+        ]
         assert libpq.run_together(driver, reads, {}) is None
         assert driver.pgconn.transaction_status == pq.TransactionStatus.IDLE
     finally:
         raw.close()
-    statement = select(cast(bindparam("at", type_=Text), DateTime(timezone=True)))
-    values = {"at": "2026-11-28 01:02:03+00"}
-    (rows,) = database.read_together([(statement, values)])
-    assert rows == _cursor_rows(database, statement, values)
+    typed = select(bindparam("at", type_=DateTime(timezone=True)))
+    (rows,) = database.read_together([(typed, {"at": at})])
+    assert rows == _cursor_rows(database, typed, {"at": at})
 
 
 def test_reads_together_on_a_dead_connection_fail_and_the_pool_replaces_it(database):
