@@ -99,6 +99,17 @@ def post_fork(_server: Any, worker: Any) -> None:
     database = worker.app.callable.extensions.get("db")
     if database is not None:  # absent from the benchmark's hello-world yardstick
         database.engine.dispose(close=False)
+        from service import metrics
+
+        metrics.start_flushing()
+
+
+def worker_exit(_server: Any, worker: Any) -> None:
+    # What the worker counted since its last flush.
+    if worker.app.callable.extensions.get("db") is not None:
+        from service import metrics
+
+        metrics.flush()
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from service import context
 access_log = logging.getLogger("service.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_KEY = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -76,11 +77,14 @@ def configure(level: str) -> None:
 
 def start_request() -> None:
     """before_request: adopt or make the request id, start the clock."""
-    given = flask.request.headers.get(REQUEST_ID_HEADER, "")
-    flask.g.request_id = given if _ACCEPTABLE_ID.match(given) else uuid.uuid4().hex
+    # From the WSGI environment itself, and 128 random bits in hex: each a few
+    # microseconds less than the request's headers and a uuid4.
+    given = flask.request.environ.get(_REQUEST_ID_KEY, "")
+    request_id = given if _ACCEPTABLE_ID.match(given) else secrets.token_hex(16)
+    flask.g.request_id = request_id
     flask.g.request_started = time.perf_counter()
     # For the history, which records the request id without knowing about Flask.
-    context.request_id.set(flask.g.request_id)
+    context.request_id.set(request_id)
 
 
 def end_request(_error: BaseException | None) -> None:

@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from service.metrics import FLUSH_SECONDS
 from tests.live import ROOT, free_port
 
 
@@ -119,12 +120,80 @@ def counted(base, route):
     return total
 
 
+def settled(read, *, seconds=3 * FLUSH_SECONDS):
+    """What ``read`` gives once the workers have flushed their metrics (each does every
+    FLUSH_SECONDS): the same value twice, a flush apart."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while time.monotonic() < deadline:
+        time.sleep(FLUSH_SECONDS)
+        again = read()
+        if again == value:
+            return value
+        value = again
+    return value
+
+
 def test_metrics_add_up_across_workers(server):
     base, _ = server
-    before = counted(base, "/v1/schema")
+    before = settled(lambda: counted(base, "/v1/schema"))
     for _ in range(40):
         get(f"{base}/v1/schema")
-    assert counted(base, "/v1/schema") == before + 40
+    assert settled(lambda: counted(base, "/v1/schema")) == before + 40
+
+
+def test_a_worker_flushes_its_metrics_as_it_stops(tmp_path):
+    """A worker's last counts, from less than a flush ago, are not lost when it stops.
+    Its flusher is made to wait an hour, so only the stop can write them."""
+    port = free_port()
+    metrics_dir = tmp_path / "metrics"
+    start = (
+        "import sys; import service.metrics; service.metrics.FLUSH_SECONDS = 3600; "
+        "from gunicorn.app.wsgiapp import run; "
+        "sys.argv = ['gunicorn', '-c', 'python:service.gunicorn_conf', 'service.wsgi:app']; "
+        "run()"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "AUTH_MODE": "none",
+        "WEB_CONCURRENCY": "1",
+        "AUTO_MIGRATE": "true",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    log = tmp_path / "server.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-c", start], cwd=ROOT, env=env, stdout=output, stderr=output
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    get(f"{base}/health/live")
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.1)
+            for _ in range(7):
+                get(f"{base}/v1/schema")
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(metrics_dir))
+    rows = generate_latest(registry).decode().splitlines()
+    (row,) = [
+        row
+        for row in rows
+        if row.startswith("http_requests_total{") and 'route="/v1/schema"' in row
+    ]
+    assert float(row.rsplit(" ", 1)[1]) == 7
 
 
 def test_each_request_is_one_json_log_line_with_its_id(server):
@@ -171,7 +240,7 @@ def test_streamed_exports_give_their_connections_back(server, fmt):
         assert status == 200
         assert body
     # The metrics request itself holds none.
-    assert pool_in_use(base) == 0
+    assert settled(lambda: pool_in_use(base)) == 0
 
 
 class _Config:

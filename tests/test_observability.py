@@ -93,3 +93,43 @@ def test_metrics_count_requests_by_route_template(client, session):
     assert after == before + 2
     assert "http_request_duration_seconds_bucket" in text
     assert "db_pool_connections_in_use" in text
+
+
+def test_flushed_metrics_are_what_counting_each_request_would_give():
+    """Requests are noted in memory and written at a flush, summed: the counts, the
+    buckets and the sum are those of writing each one as it came."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+    from service import metrics
+
+    route = "/test/<flushed>"
+    noted = [(200, 0.001), (200, 0.0011), (200, 0.004), (404, 0.5), (200, 20.0), (200, None)]
+    reference = CollectorRegistry()
+    requests = Counter(
+        "http_requests_total", "x", ["route", "method", "status"], registry=reference
+    )
+    latency = Histogram(
+        "http_request_duration_seconds",
+        "x",
+        ["route", "method"],
+        buckets=metrics.BUCKETS,
+        registry=reference,
+    )
+    for status, seconds in noted:
+        metrics._noted.append((route, "GET", status, seconds))
+        requests.labels(route, "GET", str(status)).inc()
+        if seconds is not None:
+            latency.labels(route, "GET").observe(seconds)
+    metrics.flush()
+    assert not metrics._noted
+
+    def samples(text: str) -> set[str]:
+        return {
+            row.rsplit(" ", 1)[0] + " " + str(float(row.rsplit(" ", 1)[1]))
+            for row in text.splitlines()
+            if f'route="{route}"' in row and "_created" not in row
+        }
+
+    expected = samples(generate_latest(reference).decode())
+    assert len(expected) == 2 + len(metrics.BUCKETS) + 2  # statuses, buckets, count, sum
+    assert samples(generate_latest(metrics.REGISTRY).decode()) == expected

@@ -169,8 +169,10 @@ def check_idempotency() -> flask.Response | None:
     """before_request: a POST whose Idempotency-Key was seen before gets the stored
     response; the same key with another request is a 422."""
     request = flask.request
+    if request.method != "POST":  # before the headers: most requests are GETs
+        return None
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None or request.method != "POST" or not request.path.startswith("/v1/"):
+    if key is None or not request.path.startswith("/v1/"):
         return None
     if not _IDEMPOTENCY_KEY.match(key):
         raise BadRequest(
