@@ -133,3 +133,16 @@ def test_flushed_metrics_are_what_counting_each_request_would_give():
     expected = samples(generate_latest(reference).decode())
     assert len(expected) == 2 + len(metrics.BUCKETS) + 2  # statuses, buckets, count, sum
     assert samples(generate_latest(metrics.REGISTRY).decode()) == expected
+
+
+def test_requests_noted_past_a_bound_are_flushed_by_the_request(client, monkeypatch):
+    """Where no thread flushes (not under gunicorn), the noted requests stay bounded."""
+    from service import metrics
+
+    monkeypatch.setattr(metrics, "FLUSH_AT", 3)
+    metrics.flush()
+    client.get("/v1/schema")
+    client.get("/v1/schema")
+    assert len(metrics._noted) == 2
+    client.get("/v1/schema")
+    assert len(metrics._noted) == 0
