@@ -146,3 +146,33 @@ def test_requests_noted_past_a_bound_are_flushed_by_the_request(client, monkeypa
     assert len(metrics._noted) == 2
     client.get("/v1/schema")
     assert len(metrics._noted) == 0
+
+
+def test_the_flusher_says_when_it_cannot_write_and_goes_on(monkeypatch, caplog):
+    import threading
+
+    from service import metrics
+
+    calls = []
+
+    def flush() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr(metrics, "flush", flush)
+    monkeypatch.setattr(metrics, "FLUSH_SECONDS", 0.01)
+    stop = threading.Event()
+    with caplog.at_level(logging.ERROR, logger="service.metrics"):
+        flusher = metrics.start_flushing(stop)
+        for _ in range(500):
+            if len(calls) >= 2:
+                break
+            stop.wait(0.01)
+        stop.set()
+        flusher.join(timeout=5)
+    assert len(calls) >= 2  # it went on after the failure
+    assert not flusher.is_alive()
+    (record,) = [r for r in caplog.records if r.name == "service.metrics"]
+    assert record.getMessage() == "metrics could not be written"
+    assert "No space left on device" in caplog.text
