@@ -548,13 +548,13 @@ class Database:
                 ]
                 connection = cast(psycopg.Connection[Any], driver)
                 # Kept in the pool's record of the connection, beside what others keep.
-                prepared = raw.info.setdefault(PREPARED_ON_CONNECTION, {})
+                on_connection = raw.info.setdefault(PREPARED_ON_CONNECTION, {})
                 if snapshot:
-                    together = libpq.run_together(connection, statements, prepared)
+                    together = libpq.run_together(connection, statements, on_connection)
                     if together is not None:
                         return together
                 else:
-                    alone = libpq.run(connection, *statements[0], prepared)
+                    alone = libpq.run(connection, *statements[0], on_connection)
                     if alone is not None:
                         return [alone]
             cursor = driver.cursor()  # type: ignore[union-attr]

@@ -94,22 +94,25 @@ def when_ready(server: Any) -> None:
         )
 
 
+def _serves_the_service(worker: Any) -> bool:
+    """The service's app, not the benchmark's hello-world yardstick."""
+    return worker.app.callable.extensions.get("db") is not None
+
+
 def post_fork(_server: Any, worker: Any) -> None:
-    # Connections opened in the master must not be shared with the forked workers.
-    database = worker.app.callable.extensions.get("db")
-    if database is not None:  # absent from the benchmark's hello-world yardstick
-        database.engine.dispose(close=False)
+    if _serves_the_service(worker):
         from service import metrics
 
+        # Connections opened in the master must not be shared with the forked workers.
+        worker.app.callable.extensions["db"].engine.dispose(close=False)
         metrics.start_flushing()
 
 
 def worker_exit(_server: Any, worker: Any) -> None:
-    # What the worker counted since its last flush.
-    if worker.app.callable.extensions.get("db") is not None:
+    if _serves_the_service(worker):
         from service import metrics
 
-        metrics.flush()
+        metrics.flush()  # what the worker noted since its last flush
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -47,47 +47,50 @@ def test_unauthenticated_beyond_loopback_can_be_allowed_explicitly():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """gunicorn with 2 workers on a fresh SQLite file, migrated and seeded at start."""
-    tmp = tmp_path_factory.mktemp("gunicorn")
-    port = free_port()
-    env = {
+GUNICORN = ["-m", "gunicorn", "-c", "python:service.gunicorn_conf", "service.wsgi:app"]
+
+
+def gunicorn_env(tmp, port, workers, **extra):
+    """The service's settings for a gunicorn on a fresh SQLite file in ``tmp``."""
+    return {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite'}",
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "AUTH_MODE": "none",
-        "WEB_CONCURRENCY": "2",
+        "WEB_CONCURRENCY": str(workers),
         "AUTO_MIGRATE": "true",
-        "AUTO_SEED": "true",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
+        **extra,
     }
+
+
+def wait_until_ready(base, process, log_path):
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{base}/health/ready", timeout=1)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail("gunicorn did not become ready:\n" + log_path.read_text())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """gunicorn with 2 workers on a fresh SQLite file, migrated and seeded at start."""
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    port = free_port()
     log = open(tmp / "server.log", "w+")  # noqa: SIM115 (open for the server's lifetime)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "python:service.gunicorn_conf",
-            "service.wsgi:app",
-        ],
+        [sys.executable, *GUNICORN],
         cwd=ROOT,
-        env=env,
+        env=gunicorn_env(tmp, port, 2, AUTO_SEED="true"),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{base}/health/ready", timeout=1)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not become ready:\n" + (tmp / "server.log").read_text())
+    wait_until_ready(base, process, tmp / "server.log")
     yield base, tmp / "server.log"
     process.terminate()
     process.wait(timeout=30)
@@ -146,38 +149,23 @@ def test_a_worker_flushes_its_metrics_as_it_stops(tmp_path):
     """A worker's last counts, from less than a flush ago, are not lost when it stops.
     Its flusher is made to wait an hour, so only the stop can write them."""
     port = free_port()
-    metrics_dir = tmp_path / "metrics"
     start = (
         "import sys; import service.metrics; service.metrics.FLUSH_SECONDS = 3600; "
         "from gunicorn.app.wsgiapp import run; "
-        "sys.argv = ['gunicorn', '-c', 'python:service.gunicorn_conf', 'service.wsgi:app']; "
-        "run()"
+        f"sys.argv = ['gunicorn', *{GUNICORN[2:]!r}]; run()"
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "AUTH_MODE": "none",
-        "WEB_CONCURRENCY": "1",
-        "AUTO_MIGRATE": "true",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
     log = tmp_path / "server.log"
     with open(log, "w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-c", start], cwd=ROOT, env=env, stdout=output, stderr=output
+            [sys.executable, "-c", start],
+            cwd=ROOT,
+            env=gunicorn_env(tmp_path, port, 1),
+            stdout=output,
+            stderr=output,
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    get(f"{base}/health/live")
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.1)
+            wait_until_ready(base, process, log)
             for _ in range(7):
                 get(f"{base}/v1/schema")
         finally:
@@ -186,7 +174,7 @@ def test_a_worker_flushes_its_metrics_as_it_stops(tmp_path):
     from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=str(metrics_dir))
+    multiprocess.MultiProcessCollector(registry, path=str(tmp_path / "metrics"))
     rows = generate_latest(registry).decode().splitlines()
     (row,) = [
         row

@@ -84,6 +84,12 @@ VALUES = {
 }
 
 
+# A parameter libpq's path does not send (it sends text, ints, floats, bools, UUIDs).
+AT = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
+BY_AT = select(bindparam("at", type_=DateTime(timezone=True)))
+AT_SQL = libpq.Statement("SELECT %(at)s::timestamptz")
+
+
 def _cursor_rows(database: Database, statement, values) -> list[tuple]:
     with database.engine.connect() as connection:
         return [tuple(row) for row in connection.execute(statement, values)]
@@ -96,7 +102,7 @@ def test_reads_every_type_as_psycopg_s_cursor_does(database):
     assert rows[0][3] == 0.30000000000000004
     assert rows[0][6] == VALUES["id"]
     assert rows[0][7] is None
-    assert rows[0][8] == datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
+    assert rows[0][8] == AT
     assert rows[0][9] == {"a": [1, 2.5], "b": "é"}
     # And through libpq indeed: prepared on the connection.
     raw = database.engine.raw_connection()
@@ -107,16 +113,13 @@ def test_reads_every_type_as_psycopg_s_cursor_does(database):
 
 
 def test_leaves_to_the_cursor_a_parameter_it_does_not_send(database):
-    at = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
     raw = database.engine.raw_connection()
     try:
-        statement = libpq.Statement("SELECT %(at)s::timestamptz")
-        assert libpq.run(raw.driver_connection, statement, {"at": at}, {}) is None
+        assert libpq.run(raw.driver_connection, AT_SQL, {"at": AT}, {}) is None
     finally:
         raw.close()
-    typed = select(bindparam("at", type_=DateTime(timezone=True)))
-    assert database.read(typed, {"at": at}) == _cursor_rows(database, typed, {"at": at})
-    assert database.read(typed, {"at": at})[0][0] == at
+    assert database.read(BY_AT, {"at": AT}) == _cursor_rows(database, BY_AT, {"at": AT})
+    assert database.read(BY_AT, {"at": AT})[0][0] == AT
 
 
 def test_leaves_to_the_cursor_a_transaction_in_course_and_a_pooler(database):
@@ -267,21 +270,16 @@ def test_reads_together_prepare_again_what_a_rollback_let_go_of(database):
 
 
 def test_reads_together_leave_a_parameter_they_do_not_send_to_the_cursor(database):
-    at = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
     raw = database.engine.raw_connection()
     try:
         driver = raw.driver_connection
-        reads = [
-            (libpq.Statement("SELECT 1"), {}),
-            (libpq.Statement("SELECT %(at)s::timestamptz"), {"at": at}),
-        ]
+        reads = [(libpq.Statement("SELECT 1"), {}), (AT_SQL, {"at": AT})]
         assert libpq.run_together(driver, reads, {}) is None
         assert driver.pgconn.transaction_status == pq.TransactionStatus.IDLE
     finally:
         raw.close()
-    typed = select(bindparam("at", type_=DateTime(timezone=True)))
-    (rows,) = database.read_together([(typed, {"at": at})])
-    assert rows == _cursor_rows(database, typed, {"at": at})
+    (rows,) = database.read_together([(BY_AT, {"at": AT})])
+    assert rows == _cursor_rows(database, BY_AT, {"at": AT})
 
 
 def test_reads_together_on_a_dead_connection_fail_and_the_pool_replaces_it(database):
