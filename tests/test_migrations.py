@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import Connection, func, inspect, select, text
 
 from service import migrate
 from service.db import make_engine
@@ -84,3 +86,70 @@ def test_text_revisions_migration_keeps_every_row(tmp_path):
                 assert connection.execute(select(Link.dangling)).scalar() is False
         finally:
             engine.dispose()
+
+
+def test_search_vector_migration_moves_stored_vectors_into_their_rows(tmp_path):
+    """0007 makes the search vector again with storage MAIN: the vectors already stored
+    come out of the TOAST table, from the same expression, and still find their
+    documents."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("PostgreSQL only: SQLite searches through its FTS5 table")
+    with scratch_database(tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            with engine.begin() as connection:
+                command.upgrade(migrate.alembic_config(connection), "0006_annotation_api_json")
+            # Text that compresses to a few hundred bytes, and a vector (with every
+            # position of its words) of 5 kB, which went out of line.
+            body = " ".join(f"word{i % 40}" for i in range(2400))
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO documents (id, text, length, metadata, created_at, "
+                        "updated_at, version, revision) VALUES (:id, :text, :length, '{}', "
+                        "now(), now(), 1, 1)"
+                    ),
+                    {"id": uuid.uuid4(), "text": body, "length": len(body)},
+                )
+                before, storage, toasted = _search_column(connection)
+                assert (storage, toasted) == ("x", True)
+            migrate.upgrade(engine)
+            with engine.connect() as connection:
+                assert _search_column(connection) == (before, "m", False)
+                found = connection.execute(
+                    text(
+                        "SELECT count(*) FROM documents "
+                        "WHERE search_vector @@ plainto_tsquery('simple', 'word14 word39')"
+                    )
+                ).scalar_one()
+                assert found == 1
+        finally:
+            engine.dispose()
+
+
+
+def _search_column(connection: Connection) -> tuple[str, str, bool]:
+    """The search vector's expression, its storage, and whether the one document's
+    vector is in the documents' TOAST table (which holds no more bytes than that
+    otherwise: what else goes there is the text, compressed)."""
+    expression = connection.execute(
+        text(
+            "SELECT generation_expression FROM information_schema.columns WHERE "
+            "table_schema = current_schema() AND table_name = 'documents' "
+            "AND column_name = 'search_vector'"
+        )
+    ).scalar_one()
+    storage, toast = connection.execute(
+        text(
+            "SELECT a.attstorage, c.reltoastrelid::regclass::text FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE a.attrelid = 'documents'::regclass AND a.attname = 'search_vector'"
+        )
+    ).one()
+    toasted = connection.execute(
+        text(f"SELECT coalesce(sum(octet_length(chunk_data)), 0) FROM {toast}")
+    ).scalar_one()
+    vector = connection.execute(
+        text("SELECT pg_column_size(search_vector) FROM documents")
+    ).scalar_one()
+    return expression, storage, toasted >= vector
