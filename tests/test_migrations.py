@@ -127,7 +127,6 @@ def test_search_vector_migration_moves_stored_vectors_into_their_rows(tmp_path):
             engine.dispose()
 
 
-
 def _search_column(connection: Connection) -> tuple[str, str, bool]:
     """The search vector's expression, its storage, and whether the one document's
     vector is in the documents' TOAST table (which holds no more bytes than that
