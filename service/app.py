@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from service import api as api_views
-from service import auth, logs, metrics, ui
+from service import auth, current, logs, metrics, ui
 from service.api import contract
 from service.api.common import PROBLEM_STATUSES, check_idempotency, problem_response_name
 from service.config import Settings
@@ -293,7 +293,7 @@ def _after_request(response: flask.Response) -> flask.Response:
 
 def _check_body() -> None:
     """Bodies are JSON, and no larger than the configured limit."""
-    request = flask.request
+    request = current.request()
     if request.method not in BODY_METHODS:
         return
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import flask
 
+from service import current
 from service.config import Settings
 from service.db import get_session
 from service.errors import Forbidden, Unauthorized
@@ -76,10 +77,10 @@ def _from_gateway(settings: Settings) -> Identity:
 
 def required_role() -> str | None:
     """The least role this request needs, or None for open endpoints."""
-    request = flask.request
+    request = current.request()
     if not request.path.startswith(PROTECTED_PREFIX) or request.method == "OPTIONS":
         return None
-    blueprint = flask.current_app.blueprints.get(request.blueprint or "")
+    blueprint = current.app().blueprints.get(request.blueprint or "")
     if request.method in READ_METHODS:
         return getattr(blueprint, "read_role", "reader")
     return getattr(blueprint, "write_role", "admin")
@@ -90,9 +91,10 @@ def authorize() -> None:
     needed = required_role()
     if needed is None:
         return
-    identity = identify(flask.current_app.extensions["settings"])
-    flask.g.identity = identity.name
-    flask.g.role = identity.role
+    identity = identify(current.app().extensions["settings"])
+    g = current.g()
+    g.identity = identity.name
+    g.role = identity.role
     if ROLE_RANK[identity.role] < ROLE_RANK[needed]:
         raise Forbidden(
             f"{identity.name} has role {identity.role}; {flask.request.method} "

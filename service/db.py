@@ -42,7 +42,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
-from service import libpq
+from service import current, libpq
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -610,14 +610,14 @@ class Database:
 
     @staticmethod
     def _close_session(_error: BaseException | None) -> None:
-        session = flask.g.pop("db_session", None)
+        session = current.g().pop("db_session", None)
         if session is not None:
             session.close()
 
 
 def reader() -> Read:
     """The current app's Database.read."""
-    database: Database = flask.current_app.extensions["db"]
+    database: Database = current.app().extensions["db"]
     return database.read
 
 
@@ -628,7 +628,7 @@ def snapshot_reader() -> ReadTogether:
 
 
 def is_postgresql() -> bool:
-    database: Database = flask.current_app.extensions["db"]
+    database: Database = current.app().extensions["db"]
     return database.engine.dialect.name == "postgresql"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import flask
 from gunicorn import glogging
 
-from service import context
+from service import context, current
 
 access_log = logging.getLogger("service.access")
 
@@ -79,10 +79,11 @@ def start_request() -> None:
     """before_request: adopt or make the request id, start the clock."""
     # From the WSGI environment itself, and 128 random bits in hex: each a few
     # microseconds less than the request's headers and a uuid4.
-    given = flask.request.environ.get(_REQUEST_ID_KEY, "")
+    given = current.request().environ.get(_REQUEST_ID_KEY, "")
     request_id = given if _ACCEPTABLE_ID.match(given) else secrets.token_hex(16)
-    flask.g.request_id = request_id
-    flask.g.request_started = time.perf_counter()
+    g = current.g()
+    g.request_id = request_id
+    g.request_started = time.perf_counter()
     # For the history, which records the request id without knowing about Flask.
     context.request_id.set(request_id)
 
@@ -94,14 +95,15 @@ def end_request(_error: BaseException | None) -> None:
 
 def finish_request(response: flask.Response) -> flask.Response:
     """after_request: return the request id, write the access line."""
-    request_id = flask.g.get("request_id")
+    g = current.g()
+    request_id = g.get("request_id")
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id
     if not access_log.isEnabledFor(logging.INFO):
         return response
-    started = flask.g.get("request_started")
+    started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
-    request = flask.request
+    request = current.request()
     access_log.info(
         "%s %s %s",
         request.method,
@@ -113,7 +115,7 @@ def finish_request(response: flask.Response) -> flask.Response:
             "path": request.path,
             "status": response.status_code,
             "duration_ms": duration_ms,
-            "user": flask.g.get("identity"),
+            "user": g.get("identity"),
             "client": request.remote_addr,
         },
     )
@@ -123,7 +125,7 @@ def finish_request(response: flask.Response) -> flask.Response:
 def route_template() -> str:
     """The matched route (``/v1/annotations/<uuid:annotation_id>``), never the raw path,
     so that logs and metrics group by endpoint."""
-    rule = flask.request.url_rule
+    rule = current.request().url_rule
     return rule.rule if rule is not None else "unmatched"
 
 

@@ -35,6 +35,7 @@ from prometheus_client import (
 )
 from sqlalchemy import Engine, event
 
+from service import current
 from service.logs import route_template
 
 log = logging.getLogger(__name__)
@@ -87,11 +88,11 @@ def watch_pool(engine: Engine) -> None:
 
 def observe(response: flask.Response) -> flask.Response:
     """after_request: note the response and its time from logs.start_request."""
-    started = flask.g.get("request_started")
+    started = current.g().get("request_started")
     _noted.append(
         (
             route_template(),
-            flask.request.method,
+            current.request().method,
             response.status_code,
             None if started is None else time.perf_counter() - started,
         )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 
+from service import current
 from service.config import Settings
 from service.db import get_session
 from service.errors import (
@@ -168,7 +169,7 @@ def commit(session: Session, response: flask.Response) -> flask.Response:
 def check_idempotency() -> flask.Response | None:
     """before_request: a POST whose Idempotency-Key was seen before gets the stored
     response; the same key with another request is a 422."""
-    request = flask.request
+    request = current.request()
     if request.method != "POST":  # before the headers: most requests are GETs
         return None
     key = request.headers.get(IDEMPOTENCY_HEADER)
@@ -311,7 +312,7 @@ class QueryParser(FlaskParser):
         unknown, validate = kwargs.get("unknown"), kwargs.get("validate")
         if location != "query" or not isinstance(argmap, ma.Schema) or validate is not None:
             return super().parse(argmap, req, location=location, **kwargs)
-        query = (req or flask.request).query_string
+        query = (req or current.request()).query_string
         key = (argmap, query, unknown)
         parsed = self._parsed.get(key)
         if parsed is None:
