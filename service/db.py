@@ -623,7 +623,7 @@ def reader() -> Read:
 
 def snapshot_reader() -> ReadTogether:
     """The current app's Database.read_together."""
-    database: Database = flask.current_app.extensions["db"]
+    database: Database = current.app().extensions["db"]
     return database.read_together
 
 

@@ -51,7 +51,7 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def settings() -> Settings:
-    return flask.current_app.extensions["settings"]
+    return current.app().extensions["settings"]
 
 
 def actor() -> str:
@@ -218,7 +218,7 @@ def content_tagged(body: dict[str, Any]) -> flask.Response:
     If-None-Match."""
     payload = orjson.dumps(body)
     tag = 'W/"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
-    if flask.request.if_none_match.contains_weak(tag.removeprefix("W/").strip('"')):
+    if current.request().if_none_match.contains_weak(tag.removeprefix("W/").strip('"')):
         return flask.Response(status=304, headers={"ETag": tag})
     return flask.Response(payload, headers={"ETag": tag}, mimetype=JSON_MEDIA_TYPE)
 
