@@ -1,9 +1,9 @@
 """PostgreSQL keeps each document's search vector in the document's row (storage MAIN)
-rather than in its TOAST table, where a vector of more than about 2 kB went by default:
-a search that many documents match reads and ranks every match's vector, and fetching
-each from the TOAST table, twice (to match, then to rank), cost most of its time
-(16,666 documents, all matching: 166 ms against 69 ms). A vector still goes out of
-line when the row would not fit a page otherwise.
+rather than in its TOAST table, where it went by default once the row passed about
+2 kB: a search that many documents match reads and ranks every match's vector, and
+fetching each from the TOAST table, twice (to match, then to rank), cost most of its
+time (16,666 documents, all matching: 69 ms now, 166 ms before). A vector still goes
+out of line when the row would not fit a page otherwise.
 
 The column is made again, so that the rows already stored are rewritten with it
 (seconds per ten thousand documents, the table locked meanwhile). Nothing changes on
