@@ -127,6 +127,54 @@ def test_search_vector_migration_moves_stored_vectors_into_their_rows(tmp_path):
             engine.dispose()
 
 
+def test_api_json_migration_writes_the_confidence_of_stored_rows(tmp_path):
+    """0008 makes annotations.api_json again with the confidence in it, for the rows
+    already stored too; its downgrade leaves it null again."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("PostgreSQL only: SQLite leaves the confidence to the reader")
+    with scratch_database(tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            config = migrate.alembic_config
+            with engine.begin() as connection:
+                command.upgrade(config(connection), "0007_search_vector_inline")
+                connection.execute(
+                    text(
+                        "INSERT INTO documents (id, text, length, metadata, created_at, "
+                        "updated_at, version, revision) VALUES (:doc, 'Kim', 3, '{}', "
+                        "now(), now(), 1, 1)"
+                    ),
+                    {"doc": (document := uuid.uuid4())},
+                )
+                for confidence in (0.1, 1.0, None):
+                    connection.execute(
+                        text(
+                            "INSERT INTO annotations (id, document_id, type, label, "
+                            "start_offset, end_offset, text, attributes, confidence, status, "
+                            "created_by, created_at, updated_at, version) VALUES (:id, :doc, "
+                            "'entity', 'PERSON', 0, 3, 'Kim', '{}', :confidence, 'accepted', "
+                            "'t', now(), now(), 1)"
+                        ),
+                        {"id": uuid.uuid4(), "doc": document, "confidence": confidence},
+                    )
+                assert _confidences(connection) == ["null", "null", "null"]
+            migrate.upgrade(engine)
+            with engine.begin() as connection:
+                assert _confidences(connection) == ["0.1", "1.0", "null"]
+                command.downgrade(config(connection), "0007_search_vector_inline")
+                assert _confidences(connection) == ["null", "null", "null"]
+        finally:
+            engine.dispose()
+
+
+def _confidences(connection: Connection) -> list[str]:
+    """What each annotation's api_json says its confidence is, as written there."""
+    texts = connection.execute(
+        text("SELECT api_json FROM annotations ORDER BY confidence NULLS LAST")
+    ).scalars()
+    return [t.split('"confidence":')[1].split(",")[0] for t in texts]
+
+
 def _search_column(connection: Connection) -> tuple[str, str, bool]:
     """The search vector's expression, its storage, and whether the one document's
     vector is in the documents' TOAST table (which holds no more bytes than that

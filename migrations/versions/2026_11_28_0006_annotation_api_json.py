@@ -27,12 +27,11 @@ SPAN_COLUMNS = ["document_id", "start_offset", "end_offset", "id"]
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for function in annotation_json.POSTGRESQL_FUNCTIONS:
-            # As it is: its JSON text has colons that text() would take for parameters.
-            op.get_bind().exec_driver_sql(function)
+        # As it is: its JSON text has colons that text() would take for parameters.
+        op.get_bind().exec_driver_sql(annotation_json.VERSION_1.create)
         op.execute(
             "ALTER TABLE annotations ADD COLUMN api_json text "
-            f"GENERATED ALWAYS AS ({annotation_json.POSTGRESQL}) STORED"
+            f"GENERATED ALWAYS AS ({annotation_json.VERSION_1.expression}) STORED"
         )
         return
     op.execute(
@@ -50,8 +49,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE annotations DROP COLUMN api_json")
-        for statement in annotation_json.POSTGRESQL_DROP:
-            op.execute(statement)
+        op.execute(annotation_json.VERSION_1.drop)
         return
     op.create_index("ix_annotations_document_span", "annotations", SPAN_COLUMNS)
     op.drop_index("ix_annotations_document_api_json", "annotations")

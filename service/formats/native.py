@@ -6,6 +6,7 @@ holds each of them to its read schema in ``service.schemas``."""
 from __future__ import annotations
 
 import functools
+import operator
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -229,19 +230,26 @@ def annotations_from_wire(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]
     return items
 
 
-def json_array(rows: Iterable[Sequence[Any]]) -> orjson.Fragment:
-    """Rows of an annotation's JSON text and confidence (``annotations.api_json``,
-    ``annotations.confidence``) as a JSON array, written into the response as it is.
-    The text has the confidence null: one that is not is written in its place, after
-    the last ``"confidence"`` of the text, as keys of the attributes come before it,
-    and a string can hold that only with its quotes escaped."""
+def json_array(rows: Sequence[Sequence[Any]]) -> orjson.Fragment:
+    """Rows of an annotation's JSON text (``annotations.api_json``) as a JSON array,
+    written into the response as it is. On SQLite the text has the confidence null, and
+    a row has the confidence beside it: one that is not null is written in its place,
+    the last ``"confidence":null`` of the text, as keys of the attributes come before
+    it, and a string can hold that only with its quotes escaped. (repr writes the
+    shortest text that reads back as the same double.)"""
+    if not rows or len(rows[0]) == 1:  # PostgreSQL writes the confidence itself
+        return orjson.Fragment("[" + ",".join(map(_first, rows)) + "]")
     items = []
     for text, confidence in rows:
         if confidence is not None:
-            null = text.index("null", text.rindex('"confidence"'))
-            text = f"{text[:null]}{orjson.dumps(confidence).decode()}{text[null + 4 :]}"
+            head, _, tail = text.rpartition(_NULL_CONFIDENCE)
+            text = f'{head}"confidence":{confidence!r}{tail}'
         items.append(text)
     return orjson.Fragment("[" + ",".join(items) + "]")
+
+
+_first = operator.itemgetter(0)
+_NULL_CONFIDENCE = '"confidence":null'
 
 
 def annotation_from_wire(row: Sequence[Any]) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """Each annotation's API form, as the database writes it: the generated column
 ``annotations.api_json``, the JSON text of ``formats.native.annotation()`` (the same
 members in the same order, the same values), so that the hot lists send what they read
-without making a Python object per value. All but ``confidence``, which is null there:
-SQLite cannot write every double exactly (its printf and its text-to-real conversion
-are off in the last digit now and then), so the reader writes a confidence that is not
-null (``formats.native.json_array``).
+without making a Python object per value. On SQLite all but ``confidence``, which is
+null there: SQLite cannot write every double exactly (its printf and its text-to-real
+conversion are off in the last digit now and then), so the reader writes a confidence
+that is not null (``formats.native.json_array``). PostgreSQL writes it too.
 
 The database computes it whenever a row is written, by any statement, so it cannot fall
 behind the columns it is made of. SQLite keeps it VIRTUAL and stores it in the covering
@@ -15,6 +15,7 @@ generated column may only call those. A change to either expression needs a migr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Computed
@@ -57,13 +58,38 @@ SQLITE = (
 )
 
 # to_json and to_char are STABLE, as their output may follow the session's settings:
-# this function uses none that could (times are taken in UTC, the pattern has no locale
-# part, no float is written), and so may be declared IMMUTABLE. In PL/pgSQL, because a
-# SQL function declared IMMUTABLE over STABLE ones is not inlined, and runs as a query
-# of its own for every row (ten times slower). status and anchor are words of a
-# vocabulary (CHECK constraints), with nothing to escape.
-POSTGRESQL_FUNCTIONS = (
-    """
+# these functions use none that could (times are taken in UTC, the pattern has no locale
+# part), and so may be declared IMMUTABLE. In PL/pgSQL, because a SQL function declared
+# IMMUTABLE over STABLE ones is not inlined, and runs as a query of its own for every
+# row (ten times slower). status and anchor are words of a vocabulary (CHECK
+# constraints), with nothing to escape. Each version as its migration made it.
+_MEMBERS = """'{"id":"' || id || '","document_id":"' || document_id
+        || '","type":' || to_json(type) || ',"label":' || to_json(label)
+        || ',"start":' || start_offset || ',"end":' || end_offset
+        || ',"text":' || to_json(text) || ',"attributes":' || attributes
+        || ',"confidence":' || CONFIDENCE || ',"status":"' || status
+        || '","anchor":"' || anchor || '","created_by":' || to_json(created_by)
+        || ',"created_at":"' || replace(
+            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+            '.000000Z', 'Z')
+        || '","updated_at":"' || replace(
+            to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+            '.000000Z', 'Z')
+        || '","version":' || version || '}'"""
+
+
+@dataclass(frozen=True)
+class Version:
+    """The function and the column's expression, as one migration made them."""
+
+    create: str
+    drop: str
+    expression: str
+
+
+# Migration 0006: the confidence null, written by the reader.
+VERSION_1 = Version(
+    create=f"""
 CREATE OR REPLACE FUNCTION annotation_json(
     id uuid, document_id uuid, type text, label text, start_offset integer,
     end_offset integer, text text, attributes jsonb, status text, anchor text,
@@ -72,32 +98,50 @@ CREATE OR REPLACE FUNCTION annotation_json(
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 BEGIN
-    RETURN '{"id":"' || id || '","document_id":"' || document_id
-        || '","type":' || to_json(type) || ',"label":' || to_json(label)
-        || ',"start":' || start_offset || ',"end":' || end_offset
-        || ',"text":' || to_json(text) || ',"attributes":' || attributes
-        || ',"confidence":null,"status":"' || status || '","anchor":"' || anchor
-        || '","created_by":' || to_json(created_by)
-        || ',"created_at":"' || replace(
-            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-            '.000000Z', 'Z')
-        || '","updated_at":"' || replace(
-            to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-            '.000000Z', 'Z')
-        || '","version":' || version || '}';
+    RETURN {_MEMBERS.replace("CONFIDENCE", "'null'")};
 END
 $$
 """,
-)
-POSTGRESQL_DROP = (
-    "DROP FUNCTION IF EXISTS annotation_json("
+    drop="DROP FUNCTION IF EXISTS annotation_json("
     "uuid, uuid, text, text, integer, integer, text, jsonb, text, text, text, timestamptz, "
     "timestamptz, integer)",
+    expression="annotation_json(id, document_id, type, label, start_offset, end_offset, "
+    "text, attributes, status, anchor, created_by, created_at, updated_at, version)",
 )
-POSTGRESQL = (
-    "annotation_json(id, document_id, type, label, start_offset, end_offset, text, "
-    "attributes, status, anchor, created_by, created_at, updated_at, version)"
+# Migration 0008: the confidence written too. A double's text follows the session's
+# extra_float_digits; the function sets it to 1 for itself, with which PostgreSQL writes
+# the shortest text that reads back as the same double (as Python's repr does), so that
+# the function is IMMUTABLE in truth. ".0" is added to a whole number, as repr does,
+# so that a JSON reader takes 0 and 1 for floats too.
+VERSION_2 = Version(
+    create=f"""
+CREATE OR REPLACE FUNCTION annotation_json(
+    id uuid, document_id uuid, type text, label text, start_offset integer,
+    end_offset integer, text text, attributes jsonb, confidence double precision,
+    status text, anchor text, created_by text, created_at timestamptz,
+    updated_at timestamptz, version integer
+) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET extra_float_digits = 1
+AS $$
+DECLARE
+    written text := confidence::text;
+BEGIN
+    IF written ~ '^-?[0-9]+$' THEN
+        written := written || '.0';
+    END IF;
+    RETURN {_MEMBERS.replace("CONFIDENCE", "coalesce(written, 'null')")};
+END
+$$
+""",
+    drop="DROP FUNCTION IF EXISTS annotation_json("
+    "uuid, uuid, text, text, integer, integer, text, jsonb, double precision, text, text, "
+    "text, timestamptz, timestamptz, integer)",
+    expression="annotation_json(id, document_id, type, label, start_offset, end_offset, "
+    "text, attributes, confidence, status, anchor, created_by, created_at, updated_at, "
+    "version)",
 )
+POSTGRESQL = VERSION_2.expression
 
 
 class _Expression(ColumnElement[str]):

@@ -73,9 +73,14 @@ SPAN_ORDER = Ordering(
         [attribute.key for attribute in WIRE_ATTRIBUTES].index(column.key) for column in _SPAN_KEY
     ),
 )
-# The database's JSON text of each annotation's API form but its confidence
-# (models.annotation_json): the lists that need nothing else read those alone.
-API_JSON = (cast(Table, Annotation.__table__).c.api_json, Annotation.confidence)
+
+
+def api_json(postgresql: bool) -> tuple[Any, ...]:
+    """The database's JSON text of each annotation's API form (models.annotation_json),
+    and on SQLite, which leaves the confidence null there, the confidence: what the
+    lists that need nothing else read (``native.json_array``)."""
+    column = cast(Table, Annotation.__table__).c.api_json
+    return (column,) if postgresql else (column, Annotation.confidence)
 
 
 def _key_of_json(row: Sequence[Any]) -> list[Any]:
@@ -150,7 +155,7 @@ def _statement(
 ) -> Select[Any]:
     """The list statement for this combination of filters. Reusing the same statement
     object spares building it and computing its cache key on every request."""
-    selected = API_JSON if as_json else wire.columns_for(postgresql, WIRE_ATTRIBUTES)
+    selected = api_json(postgresql) if as_json else wire.columns_for(postgresql, WIRE_ATTRIBUTES)
     statement = select(*selected).where(*(CONDITIONS[name]() for name in filters))
     if after:
         bound = [
@@ -375,7 +380,7 @@ def query(
 ) -> Page[Sequence[Any]]:
     """A page of the annotations the filter selects, in (document_id, start, end, id)
     order: wire rows (``native.annotations_from_wire``), or with ``as_json`` rows of
-    the API form's JSON text and the confidence (``native.json_array``)."""
+    the API form's JSON text (``api_json``, for ``native.json_array``)."""
     parameters = narrowed.parameters()
     filters = tuple(name for name in CONDITIONS if name in parameters)
     if cursor:
@@ -392,8 +397,8 @@ def all_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
 
 
 def json_of_document(session: Session, document_id: uuid.UUID) -> list[Row[Any]]:
-    """The same annotations as rows of their JSON text and confidence
-    (``native.json_array``)."""
+    """The same annotations as rows of their JSON text (``api_json``, for
+    ``native.json_array``)."""
     return wire.rows_of_document(session, json_of_document_statement, document_id)
 
 
@@ -404,9 +409,9 @@ def _all_of_document(postgresql: bool) -> Select[Any]:
 
 
 @lru_cache(maxsize=2)
-def json_of_document_statement(_postgresql: bool) -> Select[Any]:
+def json_of_document_statement(postgresql: bool) -> Select[Any]:
     """The statement of ``json_of_document``, with a ``document_id`` parameter."""
-    return _of_document(API_JSON)
+    return _of_document(api_json(postgresql))
 
 
 def _of_document(selected: Sequence[Any]) -> Select[Any]:

@@ -162,6 +162,9 @@ def test_the_lists_send_the_database_json_of_each_annotation(client, session, st
                 break
         assert items == expected
         assert [list(item) for item in items] == [list(body) for body in expected]
+        # 0.0 and 1.0 too, read back as floats.
+        confidences = [item["confidence"] for item in items]
+        assert {type(c) for c in confidences} == {float, type(None)}
 
 
 def test_the_database_json_follows_every_change_of_a_row(client, session, stored):
@@ -199,6 +202,33 @@ def test_json_array_writes_a_confidence_in_place_of_the_last_one(session):
         "created_by": '"confidence"',
     }
     assert written[1]["confidence"] is None
+
+
+def test_json_array_sends_whole_texts_as_they_are():
+    """Rows of the text alone (PostgreSQL writes the confidence itself)."""
+    written = native.json_array([('{"a":1,"confidence":0.5}',), ('{"b":"null"}',)])
+    assert orjson.dumps(written) == b'[{"a":1,"confidence":0.5},{"b":"null"}]'
+    assert orjson.dumps(native.json_array([])) == b"[]"
+
+
+def test_postgresql_writes_each_confidence_exactly_whatever_the_session_says(
+    client, session, stored
+):
+    """The database's text of a double follows the session's extra_float_digits;
+    annotation_json() sets its own, so a writer that asks for fewer digits changes
+    nothing."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite leaves the confidence to the reader")
+    document, made, _links = stored
+    session.execute(text("SET extra_float_digits = 0"))
+    session.execute(update(Annotation).where(Annotation.id == made[0].id).values(confidence=1 / 3))
+    session.commit()
+    stored_json = session.execute(
+        select(Annotation.__table__.c.api_json).where(Annotation.id == made[0].id)
+    ).scalar_one()
+    assert '"confidence":0.3333333333333333,' in stored_json
+    listed = client.get(f"/v1/documents/{document.id}/annotations").json["items"]
+    assert {item["id"]: item["confidence"] for item in listed}[str(made[0].id)] == 1 / 3
 
 
 def test_a_sqlite_list_reads_its_index_alone(session):
