@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 
 import pytest
 
+from service import logs
 from service.logs import JsonFormatter
 
 
 def test_request_id_is_generated_and_returned(client):
     response = client.get("/v1/documents")
     assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_generated_request_ids_differ_across_forked_workers():
+    """gunicorn forks its workers from one loaded app: each must draw ids of its own."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: its first id, to the parent
+        os.write(write, logs.new_request_id().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    from_child = os.read(read, 64).decode()
+    mine = logs.new_request_id()
+    assert re.fullmatch("[0-9a-f]{32}", from_child)
+    assert from_child != mine
+    assert len({logs.new_request_id() for _ in range(1000)}) == 1000
 
 
 def test_request_id_from_the_gateway_is_kept(client):
