@@ -239,6 +239,8 @@ def json_array(rows: Sequence[Sequence[Any]]) -> orjson.Fragment:
     shortest text that reads back as the same double.)"""
     if not rows or len(rows[0]) == 1:  # PostgreSQL writes the confidence itself
         return orjson.Fragment("[" + ",".join(map(_first, rows)) + "]")
+    if list(map(_second, rows)).count(None) == len(rows):  # none to write
+        return orjson.Fragment("[" + ",".join(map(_first, rows)) + "]")
     items = []
     for text, confidence in rows:
         if confidence is not None:
@@ -249,6 +251,7 @@ def json_array(rows: Sequence[Sequence[Any]]) -> orjson.Fragment:
 
 
 _first = operator.itemgetter(0)
+_second = operator.itemgetter(1)
 _NULL_CONFIDENCE = '"confidence":null'
 
 

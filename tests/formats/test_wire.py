@@ -205,10 +205,20 @@ def test_json_array_writes_a_confidence_in_place_of_the_last_one(session):
 
 
 def test_json_array_sends_whole_texts_as_they_are():
-    """Rows of the text alone (PostgreSQL writes the confidence itself)."""
+    """Rows of the text alone (PostgreSQL writes the confidence itself), and SQLite's
+    with no confidence to write."""
     written = native.json_array([('{"a":1,"confidence":0.5}',), ('{"b":"null"}',)])
     assert orjson.dumps(written) == b'[{"a":1,"confidence":0.5},{"b":"null"}]'
     assert orjson.dumps(native.json_array([])) == b"[]"
+    # SQLite's rows with no confidence to write, and one of 0.0 (which is written).
+    null = '{"confidence":null}'
+    assert orjson.dumps(native.json_array([(null, None), (null, None)])) == (
+        b'[{"confidence":null},{"confidence":null}]'
+    )
+    assert orjson.loads(orjson.dumps(native.json_array([(null, None), (null, 0.0)]))) == [
+        {"confidence": None},
+        {"confidence": 0.0},
+    ]
 
 
 def test_postgresql_writes_each_confidence_exactly_whatever_the_session_says(
