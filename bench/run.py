@@ -1,7 +1,7 @@
 """The benchmark: ingest and read performance at ~10,000 and ~1,000,000 annotations, on
 SQLite and PostgreSQL, against yardsticks measured in the same run.
 
-    make bench                          # both sizes, both databases (about 20 minutes)
+    make bench                          # both sizes, both databases (about 40 minutes)
     .venv/bin/python -m bench.run --sizes 10000 --databases sqlite   # a quick look
 
 For each database and each size it
@@ -10,7 +10,7 @@ For each database and each size it
    beside SQLAlchemy Core ``executemany`` of the same rows into the same database;
 2. drives the served app with wrk from another process — the document bundle, one
    document's 60 annotations, an overlap query, a full-text search — and reports
-   requests/s, p50 and p99 (the best of three runs), beside a hello-world Flask app on
+   requests/s, p50 and p99 (the best of five runs), beside a hello-world Flask app on
    the same gunicorn settings measured the same way. The yardstick and every size are
    run in turn, so that the machine's drift reaches them all alike, and the ratio of
    each run to the yardstick's beside it is shown too (lowest to highest); the
@@ -60,7 +60,7 @@ WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 # wrk opens its connections at once, and now and then every one of them lands on the
 # same gunicorn worker: that run measures one process, at about half the throughput.
 # Each figure, the yardstick's too, is the best of this many runs.
-WRK_RUNS = int(os.environ.get("BENCH_WRK_RUNS", "3"))
+WRK_RUNS = int(os.environ.get("BENCH_WRK_RUNS", "5"))
 WRK_CONNECTIONS = 8
 ANNOTATIONS_PER_DOCUMENT = 60
 
