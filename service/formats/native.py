@@ -237,9 +237,8 @@ def json_array(rows: Sequence[Sequence[Any]]) -> orjson.Fragment:
     the last ``"confidence":null`` of the text, as keys of the attributes come before
     it, and a string can hold that only with its quotes escaped. (repr writes the
     shortest text that reads back as the same double.)"""
-    if not rows or len(rows[0]) == 1:  # PostgreSQL writes the confidence itself
-        return orjson.Fragment("[" + ",".join(map(_first, rows)) + "]")
-    if list(map(_second, rows)).count(None) == len(rows):  # none to write
+    # PostgreSQL writes the confidence itself; on SQLite, a page may have none to write.
+    if not rows or len(rows[0]) == 1 or list(map(_second, rows)).count(None) == len(rows):
         return orjson.Fragment("[" + ",".join(map(_first, rows)) + "]")
     items = []
     for text, confidence in rows:
