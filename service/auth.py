@@ -96,8 +96,9 @@ def authorize() -> None:
     g.identity = identity.name
     g.role = identity.role
     if ROLE_RANK[identity.role] < ROLE_RANK[needed]:
+        request = current.request()
         raise Forbidden(
-            f"{identity.name} has role {identity.role}; {flask.request.method} "
-            f"{flask.request.path} needs {needed}",
+            f"{identity.name} has role {identity.role}; {request.method} "
+            f"{request.path} needs {needed}",
             required_role=needed,
         )

@@ -119,7 +119,7 @@ def finish_request(response: flask.Response) -> flask.Response:
         response.status_code,
         extra={
             "method": request.method,
-            "route": route_template(),
+            "route": route_template(request),
             "path": request.path,
             "status": response.status_code,
             "duration_ms": duration_ms,
@@ -130,10 +130,10 @@ def finish_request(response: flask.Response) -> flask.Response:
     return response
 
 
-def route_template() -> str:
+def route_template(request: flask.Request) -> str:
     """The matched route (``/v1/annotations/<uuid:annotation_id>``), never the raw path,
     so that logs and metrics group by endpoint."""
-    rule = current.request().url_rule
+    rule = request.url_rule
     return rule.rule if rule is not None else "unmatched"
 
 

@@ -89,10 +89,11 @@ def watch_pool(engine: Engine) -> None:
 def observe(response: flask.Response) -> flask.Response:
     """after_request: note the response and its time from logs.start_request."""
     started = current.g().get("request_started")
+    request = current.request()
     _noted.append(
         (
-            route_template(),
-            current.request().method,
+            route_template(request),
+            request.method,
             response.status_code,
             None if started is None else time.perf_counter() - started,
         )
