@@ -69,7 +69,7 @@ def test_roles(keyed, role, method, path, body, allowed):
     else:
         assert response.status_code == 403
         assert response.content_type == PROBLEM
-        assert f"has role {role}" in response.json["detail"]
+        assert f"has role {role}; {method.upper()} {path} needs " in response.json["detail"]
 
 
 def test_annotator_writes_annotations_as_itself(keyed, session):
