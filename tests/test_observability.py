@@ -25,8 +25,10 @@ def test_generated_request_ids_differ_across_forked_workers():
     if child == 0:  # the worker: its first id, to the parent
         os.write(write, logs.new_request_id().encode())
         os._exit(0)
+    os.close(write)
     os.waitpid(child, 0)
     from_child = os.read(read, 64).decode()
+    os.close(read)
     mine = logs.new_request_id()
     assert re.fullmatch("[0-9a-f]{32}", from_child)
     assert from_child != mine
