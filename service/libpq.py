@@ -222,4 +222,9 @@ def _check(
         return result
     if harmless is not None and result.error_field(pq.DiagnosticField.SQLSTATE) == harmless:
         return result
+    if driver.pgconn.status == pq.ConnStatus.BAD:
+        # The connection is lost (the result has no SQLSTATE): an OperationalError, as
+        # psycopg's own cursor raises then, and the service answers 503.
+        message = result.error_message.decode(errors="replace").strip()
+        raise psycopg.OperationalError(message or "the connection to the server was lost")
     raise psycopg.errors.error_from_result(result, encoding=driver.info.encoding)
