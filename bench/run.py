@@ -61,7 +61,7 @@ WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 # same gunicorn worker: that run measures one process, at about half the throughput.
 # Each figure, the yardstick's too, is the best of this many runs.
 WRK_RUNS = int(os.environ.get("BENCH_WRK_RUNS", "5"))
-WRK_CONNECTIONS = 8
+WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "8"))
 ANNOTATIONS_PER_DOCUMENT = 60
 
 LUA = """

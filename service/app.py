@@ -239,9 +239,9 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> flask.Flas
         },
     )
     app.extensions["settings"] = settings
-    database = Database(make_engine(settings.database_url))
+    database = Database(make_engine(settings.database_url), threads=settings.threads)
     database.init_app(app)
-    metrics.watch_pool(database.engine)
+    metrics.watch_pool(database.engine, kept=lambda: len(database.kept))
 
     api = StoreApi(app)
     api_views.register(api)

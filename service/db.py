@@ -21,6 +21,7 @@ from typing import Any, cast
 import flask
 import orjson
 import psycopg
+from psycopg import pq
 from sqlalchemy import (
     JSON,
     Connection,
@@ -39,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, Pool, PoolProxiedConnection, QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from service import current, libpq
@@ -277,13 +278,16 @@ def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _handed_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
         returned = record.info.get("returned")
-        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as error:
-            # The pool drops this connection and hands out a new one.
-            raise exc.DisconnectionError(f"pooled connection is dead: {error}") from error
+        if returned is not None and time.monotonic() - returned >= PING_AFTER_IDLE:
+            _ping(engine, dbapi_connection)  # the pool drops a dead one, hands out another
+
+
+def _ping(engine: Engine, dbapi_connection: Any) -> None:
+    """A round trip on the connection; DisconnectionError if it is dead."""
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except engine.dialect.loaded_dbapi.Error as error:
+        raise exc.DisconnectionError(f"pooled connection is dead: {error}") from error
 
 
 class _WriterQueue:
@@ -498,11 +502,106 @@ def _transaction(driver: Any, postgresql: bool, snapshot: bool) -> Iterator[None
             driver.isolation_level, driver.read_only = settings
 
 
-class Database:
-    """The engine and session factory of one app; the session lives for one request."""
+# Connections kept by _KeptConnections and inherited by a forked process: the parent's,
+# never to be used, closed or reset (their garbage collection would); kept here.
+_INHERITED: list[PoolProxiedConnection] = []
 
-    def __init__(self, engine: Engine) -> None:
+
+class _KeptConnections:
+    """Pooled connections that the hot reads (``Database.read``) keep between one read
+    and the next instead of handing them back to the pool: the pool's checkout and
+    checkin (its queue, its events, the reset) are a tenth of the instructions of a
+    list of 60 annotations (bench.instructions). Each is kept only while it is clean
+    (no transaction open); one unused for PING_AFTER_IDLE is pinged before it is used
+    again, as the pool pings its own; all are closed when the pool's are, or when one
+    of the pool's is found dead.
+
+    A connection is kept by no thread: a reader takes one, or the pool's, and puts it
+    back after. So no more are kept than readers ran at once, and at most ``limit``.
+    With sessions beside them, a worker's threads may then hold twice their number of
+    connections: where the pool cannot give that many, none is kept (``limit`` 0)."""
+
+    def __init__(self, engine: Engine, threads: int) -> None:
         self.engine = engine
+        pool = engine.pool
+        # QueuePool's bound (pool_size + max_overflow; -1: none); other pools, such as
+        # the single connection of an in-memory SQLite database, are left alone.
+        overflow = getattr(pool, "_max_overflow", None) if isinstance(pool, QueuePool) else None
+        enough = overflow is not None and (
+            overflow < 0 or pool.size() + overflow >= 2 * threads  # type: ignore[attr-defined]
+        )
+        self.limit = threads if enough else 0
+        # (connection, its pool, the process that took it, when it was last put back)
+        self._kept: list[tuple[PoolProxiedConnection, Pool, int, float]] = []
+        event.listen(engine, "engine_disposed", self._close_all)
+        # The pool takes a connection found dead for a sign that all are (a restarted
+        # server): those it holds are replaced as they are next checked out, the kept
+        # ones here and now.
+        event.listen(engine, "invalidate", self._close_all)
+
+    def _close_all(self, *_: Any) -> None:
+        """Closed with the pool's (Engine.dispose) or as the pool found one dead; but
+        a forked process leaves its parent's alone."""
+        kept, self._kept = self._kept, []
+        while kept:  # popped, as a reader may be taking from it still
+            try:
+                raw, _pool, pid, _put_back = kept.pop()
+            except IndexError:
+                break
+            if pid == os.getpid():
+                raw.invalidate()
+            else:
+                _INHERITED.append(raw)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def take(self) -> tuple[PoolProxiedConnection, Pool]:
+        """A kept connection, or else one from the pool, and the pool it belongs to."""
+        while self._kept:
+            try:
+                raw, pool, pid, put_back = self._kept.pop()
+            except IndexError:  # another reader took the last one
+                break
+            if pid != os.getpid():
+                _INHERITED.append(raw)
+                continue
+            if pool is not self.engine.pool:  # put back as the pool was disposed
+                raw.invalidate()
+                continue
+            if time.monotonic() - put_back >= PING_AFTER_IDLE:
+                try:
+                    _ping(self.engine, raw.driver_connection)
+                except exc.DisconnectionError:
+                    raw.invalidate()
+                    continue
+            return raw, pool
+        pool = self.engine.pool
+        return self.engine.raw_connection(), pool
+
+    def put_back(self, raw: PoolProxiedConnection, pool: Pool) -> None:
+        """After a read that succeeded: kept if it is clean and there is room, else
+        handed back to the pool (which resets it)."""
+        if len(self._kept) < self.limit and _clean(raw.driver_connection):
+            self._kept.append((raw, pool, os.getpid(), time.monotonic()))
+        else:
+            raw.close()
+
+
+def _clean(driver: Any) -> bool:
+    """No transaction open on the driver's connection, which is usable."""
+    if isinstance(driver, psycopg.Connection):
+        return not driver.closed and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE
+    return not driver.in_transaction
+
+
+class Database:
+    """The engine and session factory of one app; the session lives for one request.
+    ``threads``: how many threads of a process serve requests (THREADS)."""
+
+    def __init__(self, engine: Engine, threads: int = 1) -> None:
+        self.engine = engine
+        self.kept = _KeptConnections(engine, threads)
         self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(
             bind=engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
@@ -534,11 +633,12 @@ class Database:
             return self._read_by_sqlalchemy(reads, snapshot)
         dialect = self.engine.dialect
         postgresql = dialect.name == "postgresql"
-        raw = driver = cursor = None
+        raw = driver = cursor = pool = None
         # The statement an error names: the one that failed.
         failed_sql, failed_values = compiled[0][0].sql, reads[0][1]
+        succeeded = False
         try:
-            raw = self.engine.raw_connection()
+            raw, pool = self.kept.take()
             driver = raw.driver_connection
             values = [prepared.parameters(given) for prepared, given in compiled]
             if postgresql:
@@ -552,10 +652,12 @@ class Database:
                 if snapshot:
                     together = libpq.run_together(connection, statements, on_connection)
                     if together is not None:
+                        succeeded = True
                         return together
                 else:
                     alone = libpq.run(connection, *statements[0], on_connection)
                     if alone is not None:
+                        succeeded = True
                         return [alone]
             cursor = driver.cursor()  # type: ignore[union-attr]
             with _transaction(driver, postgresql, snapshot):
@@ -564,7 +666,9 @@ class Database:
                     failed_sql, failed_values = prepared.sql, given
                     cursor.execute(prepared.sql, parameters)
                     found.append(cursor.fetchall())
-                return found
+            cursor.close()
+            succeeded = True
+            return found
         except dialect.loaded_dbapi.Error as error:
             gone = dialect.is_disconnect(error, driver, cursor)
             if gone and raw is not None:  # as SQLAlchemy does: the whole pool is suspect
@@ -582,7 +686,10 @@ class Database:
             ) from error
         finally:
             if raw is not None:
-                raw.close()
+                if succeeded:
+                    self.kept.put_back(raw, cast(Pool, pool))
+                else:
+                    raw.close()
 
     def _compiled(self, statement: Select[Any]) -> _Prepared:
         prepared = self._prepared.get(statement)

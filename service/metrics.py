@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import flask
@@ -74,16 +75,18 @@ POOL_OPEN = Gauge(
 # by flush: a deque, as appending and popping from its two ends need no lock.
 _noted: deque[tuple[str, str, int, float | None]] = deque()
 _flushing = threading.Lock()
-# The engines whose pools are sampled.
-_engines: list[Engine] = []
+# The engines whose pools are sampled, each with how many of its checked-out
+# connections are kept idle for the next read (db._KeptConnections).
+_engines: list[tuple[Engine, Callable[[], int]]] = []
 
 
-def watch_pool(engine: Engine) -> None:
+def watch_pool(engine: Engine, kept: Callable[[], int] = lambda: 0) -> None:
     """Count the pool's open connections as they come and go (seldom), and sample how
-    many are in use at each flush (a checkout and a checkin for every request)."""
+    many are in use at each flush (a checkout and a checkin for every request), but
+    the ``kept`` ones."""
     event.listen(engine, "connect", lambda *_: POOL_OPEN.inc())
     event.listen(engine, "close", lambda *_: POOL_OPEN.dec())
-    _engines.append(engine)
+    _engines.append((engine, kept))
 
 
 def observe(response: flask.Response) -> flask.Response:
@@ -122,7 +125,9 @@ def flush() -> None:
         for labels, (total, buckets) in times.items():
             _observe_many(LATENCY.labels(*labels), total, buckets)
         in_use = [
-            engine.pool.checkedout() for engine in _engines if hasattr(engine.pool, "checkedout")
+            engine.pool.checkedout() - kept()
+            for engine, kept in _engines
+            if hasattr(engine.pool, "checkedout")
         ]
         if in_use:
             POOL_IN_USE.set(sum(in_use))

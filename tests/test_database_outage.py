@@ -54,3 +54,21 @@ def test_outage_is_503_and_recovery_is_automatic(proxied):
     assert client.get("/v1/documents").status_code == 200
     assert client.get("/health/ready").status_code == 200
     assert client.get(annotations).status_code == 404
+
+
+def test_a_read_on_a_connection_lost_meanwhile_is_503_and_the_next_one_works(proxied):
+    """The hot reads keep their connection from one request to the next: the first to
+    find it lost fails with 503, not 500, and takes the pool's other connections down
+    with it, so that none is used dead; the one after it connects anew."""
+    proxy, client = proxied
+    annotations = f"/v1/documents/{uuid.uuid4()}/annotations"
+    assert client.get("/v1/documents").status_code == 200  # a session's connection
+    assert client.get(annotations).status_code == 404  # the kept one
+    proxy.cut()
+    proxy.start()  # back, but every connection made before is gone
+    response = client.get(annotations)
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "1"
+    assert client.get(annotations).status_code == 404
+    assert client.get("/v1/documents").status_code == 200

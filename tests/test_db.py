@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import BigInteger, Float, bindparam, event, func, literal_column, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from service import db, migrate
+from service import db, metrics, migrate
 from service.app import create_app
 from service.config import Settings
 from service.db import PREPARED_ON_CONNECTION, UTCDateTime, insert_rows, make_engine, new_id
@@ -352,8 +352,8 @@ def test_read_together_reads_every_statement_from_one_snapshot(committed, by_cur
     assert [tuple(row) for row in (before + paused + after)] == [(1,), (1,), (1,)]
     assert [tuple(row) for row in database.read(DOCUMENTS, {})] == [(2,)]
     if database.engine.dialect.name == "postgresql":
-        raw = database.engine.raw_connection()
-        try:  # and the connection went back as the pool gave it
+        raw, pool = database.kept.take()  # the connection those reads used
+        try:  # and it was put back as the pool gave it
             driver = raw.driver_connection
             assert (driver.autocommit, driver.isolation_level, driver.read_only) == (
                 False,
@@ -363,7 +363,7 @@ def test_read_together_reads_every_statement_from_one_snapshot(committed, by_cur
             prepared = raw.info.get(PREPARED_ON_CONNECTION, {})
             assert (database._prepared[DOCUMENTS].libpq.name in prepared) != by_cursor
         finally:
-            raw.close()
+            database.kept.put_back(raw, pool)
 
 
 def test_read_together_raises_the_failing_statement_s_error_and_goes_on(committed):
@@ -438,3 +438,193 @@ def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(committed, monkeyp
     event.listen(database.engine, "connect", lambda *_: connects.append(1))
     assert client.get("/v1/documents").status_code == 200
     assert connects == [1]  # the dead one was replaced by a new connection
+
+
+# --- connections kept between hot reads (db._KeptConnections) -------------------------
+
+
+def _checkouts(engine) -> list[int]:
+    seen: list[int] = []
+    event.listen(engine, "checkout", lambda *_: seen.append(1))
+    return seen
+
+
+def test_reads_keep_their_connection_for_the_next_read(committed):
+    """The pool's checkout and checkin are spared: one connection serves read after
+    read, kept out of the pool between them, and the in-use gauge leaves it out."""
+    database = committed.extensions["db"]
+    assert database.kept.limit == committed.extensions["settings"].threads == 4
+    checkouts = _checkouts(database.engine)
+    for _ in range(20):
+        assert [tuple(row) for row in database.read(DOCUMENTS, {})] == [(0,)]
+    assert checkouts == [1]
+    assert len(database.kept) == 1
+    assert database.engine.pool.checkedout() == 1
+    metrics.flush()
+    kept_aside = metrics.POOL_IN_USE._value.get()
+    raw, pool = database.kept.take()  # as a read does: now in use
+    metrics.flush()
+    assert metrics.POOL_IN_USE._value.get() == kept_aside + 1
+    database.kept.put_back(raw, pool)
+
+
+def test_readers_at_once_keep_no_more_connections_than_ran_at_once(committed):
+    database = committed.extensions["db"]
+    started = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            started.wait()
+            for _ in range(30):
+                database.read(DOCUMENTS, {})
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert 1 <= len(database.kept) <= 3
+    assert database.engine.pool.checkedout() == len(database.kept)
+
+
+def test_a_failed_read_hands_its_connection_back_to_the_pool(committed):
+    database = committed.extensions["db"]
+    statement = select(func.abs(bindparam("n", type_=BigInteger)))
+    database.read(statement, {"n": 1})
+    assert len(database.kept) == 1
+    with pytest.raises(DBAPIError):  # integer overflow, on both databases
+        database.read(statement, {"n": -(2**63)})
+    assert len(database.kept) == 0
+    assert database.engine.pool.checkedout() == 0
+
+
+def test_a_connection_left_in_a_transaction_is_not_kept(committed):
+    database = committed.extensions["db"]
+    raw, pool = database.kept.take()
+    cursor = raw.driver_connection.cursor()
+    cursor.execute("BEGIN")
+    cursor.close()
+    rolled_back = []
+    event.listen(database.engine, "reset", lambda *_: rolled_back.append(1))
+    database.kept.put_back(raw, pool)
+    assert len(database.kept) == 0
+    assert rolled_back == [1]  # the pool reset it
+    assert database.engine.pool.checkedout() == 0
+
+
+def test_a_kept_connection_idle_is_pinged_and_a_dead_one_replaced(committed, monkeypatch):
+    database = committed.extensions["db"]
+    dialect = database.engine.dialect
+    database.read(DOCUMENTS, {})
+    pings: list[int] = []
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or True)
+    database.read(DOCUMENTS, {})
+    assert pings == []  # put back a moment ago
+    monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0)
+    database.read(DOCUMENTS, {})
+    assert pings == [1]
+    (dead_one,) = [entry[0] for entry in database.kept._kept]
+
+    def dead(connection):
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection")
+
+    monkeypatch.setattr(dialect, "do_ping", dead)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE", 1.0)
+    raw, pool, pid, _ = database.kept._kept[0]
+    database.kept._kept[0] = (raw, pool, pid, time.monotonic() - 10)  # idle for 10 s
+    assert [tuple(row) for row in database.read(DOCUMENTS, {})] == [(0,)]
+    assert dead_one.dbapi_connection is None  # invalidated: closed and dropped
+    (kept,) = [entry[0] for entry in database.kept._kept]
+    assert kept is not dead_one
+
+
+def test_kept_connections_are_closed_with_the_pool_s(committed):
+    database = committed.extensions["db"]
+    database.read(DOCUMENTS, {})
+    (old,) = [entry[0] for entry in database.kept._kept]
+    driver = old.driver_connection
+    database.engine.dispose()
+    assert len(database.kept) == 0
+    assert old.dbapi_connection is None
+    assert _is_closed(driver)
+    assert [tuple(row) for row in database.read(DOCUMENTS, {})] == [(0,)]
+    assert [entry[1] for entry in database.kept._kept] == [database.engine.pool]
+
+
+def test_a_connection_found_dead_takes_the_kept_ones_down_with_it(committed):
+    """As the pool does with its own: one dead is a sign that all are (a restarted
+    server), and no request should be the one to find the next."""
+    database = committed.extensions["db"]
+    first, pool = database.kept.take()
+    second, _ = database.kept.take()
+    database.kept.put_back(second, pool)
+    driver = second.driver_connection
+    error = database.engine.dialect.loaded_dbapi.OperationalError("server closed")
+    database.engine.pool._invalidate(first, error)  # as a request that found it dead
+    assert len(database.kept) == 0
+    assert _is_closed(driver)
+    first.close()
+    assert [tuple(row) for row in database.read(DOCUMENTS, {})] == [(0,)]
+
+
+def test_a_connection_put_back_as_its_pool_was_disposed_is_closed(committed):
+    database = committed.extensions["db"]
+    raw, pool = database.kept.take()
+    driver = raw.driver_connection
+    database.engine.dispose()
+    database.kept.put_back(raw, pool)  # a read that ended meanwhile
+    assert [tuple(row) for row in database.read(DOCUMENTS, {})] == [(0,)]
+    assert _is_closed(driver)
+    assert [entry[1] for entry in database.kept._kept] == [database.engine.pool]
+
+
+def _is_closed(driver) -> bool:
+    if hasattr(driver, "closed"):  # psycopg
+        return bool(driver.closed)
+    try:  # sqlite3
+        driver.execute("SELECT 1")
+    except Exception:
+        return True
+    return False
+
+
+def test_a_kept_connection_inherited_by_a_fork_is_left_untouched(committed, monkeypatch):
+    """A forked process must not use, reset or close its parent's connection: the
+    parent is still using it."""
+    database = committed.extensions["db"]
+    database.read(DOCUMENTS, {})
+    (inherited,) = [entry[0] for entry in database.kept._kept]
+    driver = inherited.driver_connection
+    parent = os.getpid()
+    monkeypatch.setattr(db.os, "getpid", lambda: parent + 1)
+    monkeypatch.setattr(db, "_INHERITED", [])
+    assert [tuple(row) for row in database.read(DOCUMENTS, {})] == [(0,)]
+    assert [inherited] == db._INHERITED
+    assert inherited.driver_connection is driver  # neither invalidated nor handed back
+    assert database.engine.pool.checkedout() == 2  # the inherited one is never checked in
+    database.engine.dispose(close=False)  # as gunicorn's post_fork does
+    assert [inherited] == db._INHERITED  # the one kept in the "child" is not closed either
+    assert inherited.driver_connection is driver
+    monkeypatch.setattr(db.os, "getpid", lambda: parent)
+    inherited.invalidate()
+
+
+def test_no_connection_is_kept_where_the_pool_could_run_short(tmp_path):
+    """Each thread may hold a kept connection and a session's: a pool that cannot lend
+    twice the threads keeps none, and every read hands its connection back."""
+    url = f"sqlite:///{tmp_path / 'small.db'}"
+    small = db.Database(make_engine(url, pool_size=3, max_overflow=4), threads=4)
+    assert small.kept.limit == 0
+    assert small.read(select(literal_column("1")), {}) == [(1,)]
+    assert len(small.kept) == 0
+    assert small.engine.pool.checkedout() == 0
+    enough = db.Database(make_engine(url, pool_size=3, max_overflow=5), threads=4)
+    unbounded = db.Database(make_engine(url, pool_size=1, max_overflow=-1), threads=4)
+    in_memory = db.Database(make_engine("sqlite://"), threads=4)  # one shared connection
+    assert (enough.kept.limit, unbounded.kept.limit, in_memory.kept.limit) == (4, 4, 0)
+    for database in (small, enough, unbounded, in_memory):
+        database.engine.dispose()

@@ -4,6 +4,7 @@ psycopg's cursor gives, its errors, and the cases it leaves to the cursor."""
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -25,7 +26,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service import libpq, migrate
 from service.db import PREPARED_ON_CONNECTION, Database, make_engine
@@ -105,11 +106,8 @@ def test_reads_every_type_as_psycopg_s_cursor_does(database):
     assert rows[0][8] == AT
     assert rows[0][9] == {"a": [1, 2.5], "b": "é"}
     # And through libpq indeed: prepared on the connection.
-    raw = database.engine.raw_connection()
-    try:
+    with _reads_connection(database) as raw:
         assert database._prepared[EVERY_TYPE].libpq.name in raw.info[PREPARED_ON_CONNECTION]
-    finally:
-        raw.close()
 
 
 def test_leaves_to_the_cursor_a_parameter_it_does_not_send(database):
@@ -165,20 +163,20 @@ def test_lets_go_of_its_prepared_statements_on_a_pooled_connection(database, mon
     """The pool's record of a connection holds more than these statements (the time it
     was returned, say): the bound counts, and lets go of, only the statements."""
     monkeypatch.setattr(libpq, "PER_CONNECTION", 2)
-    for k in range(5):
+    assert database.read(select(literal_column("0::int8")), {}) == [(0,)]
+    with _reads_connection(database) as raw:
+        raw.info["returned"] = 0.0
+    for k in range(1, 5):
         # The same connection each time, put back in between.
         assert database.read(select(literal_column(f"{k}::int8")), {}) == [(k,)]
-    raw = database.engine.raw_connection()
-    try:
-        assert "returned" in raw.info
+    with _reads_connection(database) as raw:
+        assert raw.info["returned"] == 0.0
         names = [
             row[0]
             for row in raw.driver_connection.execute("SELECT name FROM pg_prepared_statements")
         ]
         raw.driver_connection.rollback()
         assert 1 <= len([name for name in names if name.startswith("store_")]) <= 2
-    finally:
-        raw.close()
 
 
 def test_prepares_again_what_a_rollback_let_go_of(database):
@@ -204,11 +202,20 @@ def test_prepares_again_what_a_rollback_let_go_of(database):
         raw.close()
 
 
-def _end_the_pooled_connection(database):
-    """The server ends the connection the pool holds; the pool cannot know."""
-    raw = database.engine.raw_connection()
-    pid = raw.driver_connection.info.backend_pid
-    raw.close()
+@contextmanager
+def _reads_connection(database):
+    """The connection the next read takes: the one kept since the last read."""
+    raw, pool = database.kept.take()
+    try:
+        yield raw
+    finally:
+        database.kept.put_back(raw, pool)
+
+
+def _end_the_reads_connection(database):
+    """The server ends the connection the reads use; they cannot know."""
+    with _reads_connection(database) as raw:
+        pid = raw.driver_connection.info.backend_pid
     admin = make_engine(database.engine.url.render_as_string(False))
     with admin.connect() as connection:
         connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
@@ -221,10 +228,10 @@ def test_errors_come_as_sqlalchemy_errors_and_a_dead_connection_is_replaced(data
         database.read(statement, {"n": -(2**63)})
     assert not raised.value.connection_invalidated
     assert database.read(statement, {"n": -2}) == [(2,)]
-    # The server ends the pool's connection: the next read fails (the pool cannot
-    # know), is marked a disconnect, and the one after it works.
-    _end_the_pooled_connection(database)
-    with pytest.raises(DBAPIError) as raised:
+    # The server ends the reads' connection: the next read fails (it cannot know), is
+    # marked a disconnect, and the one after it works.
+    _end_the_reads_connection(database)
+    with pytest.raises(OperationalError) as raised:  # 503, as a lost connection is
         database.read(statement, {"n": -3})
     assert raised.value.connection_invalidated
     assert database.read(statement, {"n": -4}) == [(4,)]
@@ -285,8 +292,8 @@ def test_reads_together_leave_a_parameter_they_do_not_send_to_the_cursor(databas
 def test_reads_together_on_a_dead_connection_fail_and_the_pool_replaces_it(database):
     statement = select(func.abs(bindparam("n", type_=BigInteger)))
     assert database.read_together([(statement, {"n": -1})]) == [[(1,)]]
-    _end_the_pooled_connection(database)
-    with pytest.raises(DBAPIError) as raised:
+    _end_the_reads_connection(database)
+    with pytest.raises(OperationalError) as raised:
         database.read_together([(statement, {"n": -2}), (statement, {"n": -3})])
     assert raised.value.connection_invalidated
     assert database.read_together([(statement, {"n": -4})]) == [[(4,)]]
