@@ -62,7 +62,8 @@ LATENCY = Histogram(
 )
 POOL_IN_USE = Gauge(
     "db_pool_connections_in_use",
-    f"Database connections checked out of the pool (sampled every {FLUSH_SECONDS:g} s)",
+    "Database connections checked out of the pool and in use, not those the reads keep "
+    f"idle for the next one (sampled every {FLUSH_SECONDS:g} s)",
     multiprocess_mode="livesum",
 )
 POOL_OPEN = Gauge(
