@@ -81,7 +81,7 @@ _flushing = threading.Lock()
 _engines: list[tuple[Engine, Callable[[], int]]] = []
 
 
-def watch_pool(engine: Engine, kept: Callable[[], int] = lambda: 0) -> None:
+def watch_pool(engine: Engine, kept: Callable[[], int]) -> None:
     """Count the pool's open connections as they come and go (seldom), and sample how
     many are in use at each flush (a checkout and a checkin for every request), but
     the ``kept`` ones."""
