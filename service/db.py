@@ -646,7 +646,7 @@ class Database:
                     (cast(libpq.Statement, prepared.libpq), given)
                     for (prepared, _), given in zip(compiled, values, strict=True)
                 ]
-                connection = cast(psycopg.Connection[Any], driver)
+                connection = cast("psycopg.Connection[Any]", driver)
                 # Kept in the pool's record of the connection, beside what others keep.
                 on_connection = raw.info.setdefault(PREPARED_ON_CONNECTION, {})
                 if snapshot:

@@ -11,7 +11,7 @@ from copy import deepcopy
 from datetime import timedelta
 from functools import lru_cache
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 import flask
@@ -356,6 +356,13 @@ class StoreBlueprint(Blueprint):
         self.protected = (self.url_prefix or "").startswith("/v1")
         self._prepare_doc_cbks.append(self._prepare_extra_parameters_doc)
 
+    # flask-smorest's doc, arguments and response decorators each wrap the view in a
+    # function of their own, which every request then calls through, each call asking
+    # Flask's current_app proxy and ensure_sync on the way. Here they record the same
+    # documentation (by running flask-smorest's decorator and keeping what it wrote)
+    # on the view itself, and the only wrapper left is webargs', which parses the
+    # arguments.
+
     def doc(self, **kwargs: Any) -> Callable[[F], F]:
         """flask-smorest's doc, but ``parameters`` (header parameters, by component
         name) add to the query and path parameters instead of replacing them."""
@@ -363,9 +370,39 @@ class StoreBlueprint(Blueprint):
         document = super().doc(**kwargs)
 
         def decorate(view: F) -> F:
-            view = document(view)
-            apidoc = view._apidoc  # type: ignore[attr-defined]
+            apidoc = _documented(view, document)
             apidoc["extra_parameters"] = [*apidoc.get("extra_parameters", []), *extra]
+            return view
+
+        return decorate
+
+    def arguments(self, schema: Any, *, location: str = "json", **options: Any) -> Any:
+        """flask-smorest's arguments: documented, and parsed by webargs' wrapper."""
+        document = super().arguments(schema, location=location, **options)
+        parsing = self.ARGUMENTS_PARSER.use_args(
+            schema,
+            location=location,
+            **{name: value for name, value in options.items() if name not in _DOC_ONLY},
+        )
+
+        def decorate(view: F) -> F:
+            parsed = parsing(view)
+            parsed._apidoc = document(view)._apidoc  # type: ignore[attr-defined]
+            return cast(F, parsed)
+
+        return decorate
+
+    def response(self, status_code: Any, schema: Any = None, **options: Any) -> Any:
+        """flask-smorest's response, documented only: the views here build their
+        responses themselves (``json_response``, ``page``, ``resource``), so the view
+        must say it returns a ``flask.Response``."""
+        document = super().response(status_code, schema, **options)
+
+        def decorate(view: F) -> F:
+            returns = getattr(view, "__annotations__", {}).get("return")
+            if returns not in ("flask.Response", flask.Response):
+                raise TypeError(f"{view.__qualname__} must return a flask.Response")
+            _documented(view, document)
             return view
 
         return decorate
@@ -384,7 +421,7 @@ class StoreBlueprint(Blueprint):
 
         def decorate(view: F) -> F:
             # What flask-smorest's alt_response records, without its wrapper around the
-            # view: every wrapper costs every request a call and a coroutine check.
+            # view (see doc above).
             apidoc = deepcopy(getattr(view, "_apidoc", {}))
             responses = apidoc.setdefault("response", {}).setdefault("responses", {})
             for status in sorted(set(statuses)):
@@ -402,3 +439,16 @@ class StoreBlueprint(Blueprint):
     def body(self, schema: type[ma.Schema], **options: Any) -> Callable[[F], F]:
         """A JSON request body: malformed JSON is a 400, a body that breaks the schema 422."""
         return self.arguments(schema(), location="json", **options)
+
+
+# flask-smorest's arguments options that only document the arguments; the others are
+# webargs' use_args options.
+_DOC_ONLY = frozenset({"content_type", "required", "description", "example", "examples"})
+
+
+def _documented(view: Any, document: Callable[[Any], Any]) -> dict[str, Any]:
+    """What flask-smorest's ``document`` decorator records, recorded on the view itself
+    rather than on the wrapper it makes (which is dropped); the record, to add to."""
+    apidoc: dict[str, Any] = document(view)._apidoc
+    view._apidoc = apidoc
+    return apidoc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import flask
 import marshmallow as ma
 from flask.views import MethodView
 from sqlalchemy import text
@@ -26,7 +27,7 @@ class HealthSchema(ma.Schema):
 class Live(MethodView):
     @blp.doc(operationId="getLiveness", security=[])
     @blp.response(200, HealthSchema)
-    def get(self):
+    def get(self) -> flask.Response:
         """Report that the process answers
 
         Touches nothing else, the database included: a failing liveness probe means
@@ -39,7 +40,7 @@ class Ready(MethodView):
     @blp.doc(operationId="getReadiness", security=[])
     @blp.response(200, HealthSchema)
     @blp.problems(503)
-    def get(self):
+    def get(self) -> flask.Response:
         """Report whether the service can serve requests
 
         Ready when the database answers and its schema is at the latest migration."""

@@ -334,3 +334,26 @@ def test_a_bad_query_string_is_refused_every_time(client, session, monkeypatch):
             client.get(f"/v1/documents/{document.id}/annotations?limit={limit}").status_code == 200
         )
     assert len(common.StoreBlueprint.ARGUMENTS_PARSER._parsed) <= 2
+
+
+def test_a_view_runs_inside_webargs_wrapper_alone(app):
+    """The documenting decorators leave no wrapper of their own for requests to pass
+    through: the view is called by the one that parses its arguments."""
+    from service.api.annotations import DocumentAnnotations
+
+    view = DocumentAnnotations.get
+    assert view.__wrapped__.__name__ == "get"
+    assert not hasattr(view.__wrapped__, "__wrapped__")
+    # and what they document is still there
+    assert view._apidoc["manual_doc"]["operationId"] == "listDocumentAnnotations"
+    assert 200 in view._apidoc["response"]["responses"]
+
+
+def test_a_documented_response_needs_a_view_that_returns_one():
+    blp = common.StoreBlueprint("returns_a_dict", __name__)
+
+    def view():
+        return {"status": "ok"}
+
+    with pytest.raises(TypeError, match=r"\.view must return a flask\.Response"):
+        blp.response(200)(view)
