@@ -259,7 +259,16 @@ class Load:
     rps: float
     p50_ms: float
     p99_ms: float
-    errors: int
+    # wrk's count of each kind: responses other than 2xx and 3xx ("non-2xx"), and
+    # socket errors ("connect", "read", "write", "timeout": no answer in 2 s).
+    errors: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def error_kinds(self) -> str:
+        return ", ".join(f"{kind} {count}" for kind, count in self.errors.items() if count)
 
 
 def _ms(value: str) -> float:
@@ -277,7 +286,11 @@ class Runs:
     @property
     def best(self) -> Load:
         best = max(self.loads, key=lambda run: run.rps)
-        return Load(best.rps, best.p50_ms, best.p99_ms, sum(run.errors for run in self.loads))
+        errors: dict[str, int] = {}
+        for run in self.loads:
+            for kind, count in run.errors.items():
+                errors[kind] = errors.get(kind, 0) + count
+        return Load(best.rps, best.p50_ms, best.p99_ms, errors)
 
     def spread(self, yardstick: Runs) -> str:
         """The lowest and highest ratio of a run to the yardstick's run beside it."""
@@ -323,17 +336,25 @@ def wrk_once(port: int, paths: list[str], workdir: Path) -> Load:
         text=True,
         check=True,
     ).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> Load:
+    """A run's figures from what ``wrk --latency`` printed."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
-    errors = 0
-    for pattern in (
-        r"Non-2xx or 3xx responses: (\d+)",
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+    errors: dict[str, int] = {}
+    for kinds, pattern in (
+        (("non-2xx",), r"Non-2xx or 3xx responses: (\d+)"),
+        (
+            ("connect", "read", "write", "timeout"),
+            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+        ),
     ):
         match = re.search(pattern, output)
         if match:
-            errors += sum(int(g) for g in match.groups())
+            errors.update(zip(kinds, map(int, match.groups()), strict=True))
     return Load(rps, p50, p99, errors)
 
 
@@ -490,14 +511,16 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
                             runs[_plain(one)].spread(hello_runs),
                         )
                     )
-                    if plain.errors:
+                    if plain.error_count:
                         rows[one.label].append(
-                            Row(kind, one.label, "plain Core + orjson ERRORS", str(plain.errors))
+                            Row(kind, one.label, "plain Core + orjson ERRORS", plain.error_kinds())
                         )
-                if result.errors:
+                        _print_complaints(one.plain)
+                if result.error_count:
                     rows[one.label].append(
-                        Row(kind, one.label, f"{name} ERRORS", str(result.errors))
+                        Row(kind, one.label, f"{name} ERRORS", result.error_kinds())
                     )
+                    _print_complaints(one.server)
         for one in served:
             after = rss_mb(one.server)
             pairs = zip(before[one.label], after, strict=False)
@@ -528,6 +551,15 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
                 )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _print_complaints(server: LiveServer) -> None:
+    """What the server logged at WARNING or above (the benchmark's level), for a
+    measure that saw errors: its log goes with its working directory."""
+    lines = server.log.read_text(errors="replace").splitlines()
+    print(f"  server log ({server.log}), {len(lines)} lines; the last 40:", flush=True)
+    for line in lines[-40:]:
+        print(f"    {line}", flush=True)
 
 
 def _plain(one: Served) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from bench import corpus, plain
+from bench import corpus, plain, run
 from service import migrate
 from service.app import create_app
 from service.db import make_engine
@@ -44,3 +44,45 @@ def test_plain_yardstick_reads_the_rows_the_service_lists(tmp_path, monkeypatch)
             app.extensions["db"].engine.dispose()
             for made_engine in plain._engines.values():
                 made_engine.dispose()
+
+
+WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000
+  2 threads and 8 connections
+  Latency Distribution
+     50%    2.11ms
+     75%    3.02ms
+     90%    4.50ms
+     99%    1.20s
+  15043 requests in 5.00s, 437.61MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 3
+Requests/sec:   3008.51
+Transfer/sec:     87.49MB
+"""
+
+
+def test_a_wrk_run_is_read_with_each_kind_of_error():
+    load = run.parse_wrk(WRK_OUTPUT)
+    assert (load.rps, load.p50_ms, load.p99_ms) == (3008.51, 2.11, 1200.0)
+    assert load.error_count == 6
+    assert load.error_kinds() == "non-2xx 3, read 1, timeout 2"
+    clean = run.parse_wrk(
+        WRK_OUTPUT.replace("  Socket errors: connect 0, read 1, write 0, timeout 2\n", "").replace(
+            "  Non-2xx or 3xx responses: 3\n", ""
+        )
+    )
+    assert clean.error_count == 0
+    assert clean.error_kinds() == ""
+
+
+def test_the_best_run_carries_the_errors_of_every_run():
+    runs = run.Runs(
+        [
+            run.Load(100.0, 1.0, 2.0, {"non-2xx": 1}),
+            run.Load(300.0, 1.0, 2.0, {"timeout": 1}),
+            run.Load(200.0, 1.0, 2.0, {"non-2xx": 2}),
+        ]
+    )
+    best = runs.best
+    assert best.rps == 300.0
+    assert best.errors == {"non-2xx": 3, "timeout": 1}
