@@ -86,3 +86,9 @@ def test_the_best_run_carries_the_errors_of_every_run():
     best = runs.best
     assert best.rps == 300.0
     assert best.errors == {"non-2xx": 3, "timeout": 1}
+
+
+def test_the_growth_compares_the_middle_p50_of_the_runs():
+    runs = run.Runs([run.Load(300.0, p50, 9.0) for p50 in (1.5, 3.0, 3.2, 2.9, 3.1)])
+    assert runs.best.p50_ms == 1.5  # the best run's own
+    assert runs.median_p50_ms == 3.0
