@@ -64,6 +64,10 @@ WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 # Each figure, the yardstick's too, is the best of this many runs.
 WRK_RUNS = int(os.environ.get("BENCH_WRK_RUNS", "5"))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "8"))
+# Before the reads are measured, each is served this long on every server: the caches
+# of the workers and the database fill, so that the first measure pays no more for
+# them than the last, and the memory taken after it shows what stays.
+WARM_SECONDS = int(os.environ.get("BENCH_WARM_SECONDS", "2"))
 ANNOTATIONS_PER_DOCUMENT = 60
 
 LUA = """
@@ -325,7 +329,7 @@ def wrk_beside(
     return yardstick, runs
 
 
-def wrk_once(port: int, paths: list[str], workdir: Path) -> Load:
+def wrk_once(port: int, paths: list[str], workdir: Path, seconds: int = WRK_SECONDS) -> Load:
     paths_file = workdir / "paths.txt"
     paths_file.write_text("\n".join(paths) + "\n")
     script = workdir / "rotate.lua"
@@ -335,7 +339,7 @@ def wrk_once(port: int, paths: list[str], workdir: Path) -> Load:
             "wrk",
             "-t2",
             f"-c{WRK_CONNECTIONS}",
-            f"-d{WRK_SECONDS}s",
+            f"-d{seconds}s",
             "--latency",
             "-s",
             str(script),
@@ -368,12 +372,27 @@ def parse_wrk(output: str) -> Load:
     return Load(rps, p50, p99, errors)
 
 
-def rss_mb(server: LiveServer) -> list[float]:
-    sizes = []
+def rss_mb(server: LiveServer) -> dict[int, float]:
+    """Each worker's resident memory, by process id."""
+    sizes = {}
     for pid in server.worker_pids():
         status = Path(f"/proc/{pid}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)  # type: ignore[union-attr]
-    return sorted(sizes)
+        sizes[pid] = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+    return sizes
+
+
+def memory_text(start: dict[int, float], warmed: dict[int, float], end: dict[int, float]) -> str:
+    """Each worker's memory at the start of the reads, once every read has been served
+    for a while (its caches filled), and at the end: "start/warmed/end" in MB. A
+    worker that is not there throughout (killed and replaced) says so, as such a
+    restart would hide a leak, or a request that failed."""
+    figures = []
+    points = (start, warmed, end)
+    for pid in sorted(start.keys() | warmed.keys() | end.keys()):
+        seen = "/".join(f"{at[pid]:.0f}" if pid in at else "-" for at in points)
+        throughout = all(pid in at for at in points)
+        figures.append(seen if throughout else f"{seen} (pid {pid} not there throughout)")
+    return " ".join(figures)
 
 
 READ_MEASURES = (
@@ -472,10 +491,12 @@ def run_database(kind: str, sizes: list[int], report: Report, hello: LiveServer)
 def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveServer) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-reads-"))
     try:
-        before = {one.label: rss_mb(one.server) for one in served}
+        paths = {one.label: read_paths(one.ids) for one in served}
+        start = {one.label: rss_mb(one.server) for one in served}
+        warming = {one.label: warm_up(one.server, paths[one.label], workdir) for one in served}
+        warmed = {one.label: rss_mb(one.server) for one in served}
         p50: dict[str, dict[str, float]] = {}
         rows: dict[str, list[Row]] = {one.label: [] for one in served}
-        paths = {one.label: read_paths(one.ids) for one in served}
         for name in READ_MEASURES:
             targets = {one.label: (one.server.port, paths[one.label][name]) for one in served}
             if name == PLAIN_MEASURE:
@@ -532,14 +553,17 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
                     )
                     _print_complaints(one.server)
         for one in served:
-            after = rss_mb(one.server)
-            pairs = zip(before[one.label], after, strict=False)
+            warm = warming[one.label].best
+            if warm.error_count:
+                rows[one.label].append(Row(kind, one.label, "warm-up ERRORS", warm.error_kinds()))
+                _print_complaints(one.server)
             rows[one.label].append(
                 Row(
                     kind,
                     one.label,
-                    "worker RSS before / after (MB)",
-                    " ".join(f"{b:.0f}/{a:.0f}" for b, a in pairs),
+                    "worker RSS start / warmed / end (MB)",
+                    memory_text(start[one.label], warmed[one.label], rss_mb(one.server)),
+                    target="flat from warmed to end",
                 )
             )
             for row in rows[one.label]:
@@ -561,6 +585,16 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
                 )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def warm_up(server: LiveServer, paths: dict[str, list[str]], workdir: Path) -> Runs:
+    """Every read served for WARM_SECONDS, one after the other."""
+    return Runs(
+        [
+            wrk_once(server.port, paths[name], workdir, seconds=WARM_SECONDS)
+            for name in READ_MEASURES
+        ]
+    )
 
 
 def _print_complaints(server: LiveServer) -> None:

@@ -93,3 +93,15 @@ def test_the_growth_compares_the_middle_p50_of_the_runs():
     runs = run.Runs([run.Load(300.0, p50, 9.0) for p50 in (1.5, 3.0, 3.2, 2.9, 3.1)])
     assert runs.best.p50_ms == 1.5  # the best run's own
     assert runs.median_p50_ms == 3.0
+
+
+def test_memory_is_shown_at_three_points_for_each_worker():
+    start, warmed, end = {11: 80.2, 12: 81.0}, {11: 90.0, 12: 91.4}, {11: 90.6, 12: 91.0}
+    assert run.memory_text(start, warmed, end) == "80/90/91 81/91/91"
+
+
+def test_a_worker_replaced_during_the_reads_is_named():
+    start, warmed, end = {11: 80.0, 12: 81.0}, {11: 90.0, 12: 91.0}, {11: 92.0, 13: 70.0}
+    assert run.memory_text(start, warmed, end) == (
+        "80/90/92 81/91/- (pid 12 not there throughout) -/-/70 (pid 13 not there throughout)"
+    )
