@@ -12,12 +12,13 @@ For each database and each size it
    document's 60 annotations, an overlap query, a full-text search — and reports
    requests/s, p50 and p99 (the best of five runs; the growth of p50 from one size
    to the other compares the median of each size's five), beside a hello-world Flask
-   app on the same gunicorn settings measured the same way. The yardstick and every size are
-   run in turn, so that the machine's drift reaches them all alike, and the ratio of
-   each run to the yardstick's beside it is shown too (lowest to highest); the
-   workers' memory is taken before and after. One document's annotations are also
-   read from ``bench.plain`` (one Flask view: SQLAlchemy Core rows written by orjson,
-   nothing else) on the same database, a second yardstick for that measure.
+   app on the same gunicorn settings measured the same way. The yardstick and every
+   size are run in turn, so that the machine's drift reaches them all alike, and the
+   ratio of each run to the yardstick's beside it is shown too (lowest to highest).
+   Every read is served for a while first (the warm-up); the workers' memory is taken
+   before it, after it and at the end. One document's annotations are also read from
+   ``bench.plain`` (one Flask view: SQLAlchemy Core rows written by orjson, nothing
+   else) on the same database, a second yardstick for that measure.
 It prints one table at the end. On PostgreSQL each size has a database of its own,
 dropped afterwards.
 """
