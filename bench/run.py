@@ -543,21 +543,13 @@ def measure_reads(kind: str, served: list[Served], report: Report, hello: LiveSe
                             runs[_plain(one)].spread(hello_runs),
                         )
                     )
-                    if plain.error_count:
-                        rows[one.label].append(
-                            Row(kind, one.label, "plain Core + orjson ERRORS", plain.error_kinds())
-                        )
-                        _print_complaints(one.plain)
-                if result.error_count:
-                    rows[one.label].append(
-                        Row(kind, one.label, f"{name} ERRORS", result.error_kinds())
+                    rows[one.label] += _complaints(
+                        kind, one.label, "plain Core + orjson", plain, one.plain
                     )
-                    _print_complaints(one.server)
+                rows[one.label] += _complaints(kind, one.label, name, result, one.server)
         for one in served:
             warm = warming[one.label].best
-            if warm.error_count:
-                rows[one.label].append(Row(kind, one.label, "warm-up ERRORS", warm.error_kinds()))
-                _print_complaints(one.server)
+            rows[one.label] += _complaints(kind, one.label, "warm-up", warm, one.server)
             rows[one.label].append(
                 Row(
                     kind,
@@ -596,6 +588,15 @@ def warm_up(server: LiveServer, paths: dict[str, list[str]], workdir: Path) -> R
             for name in READ_MEASURES
         ]
     )
+
+
+def _complaints(kind: str, size: str, measure: str, load: Load, server: LiveServer) -> list[Row]:
+    """A row naming the errors a measure saw, with the server's log printed; none
+    when it saw none."""
+    if not load.error_count:
+        return []
+    _print_complaints(server)
+    return [Row(kind, size, f"{measure} ERRORS", load.error_kinds())]
 
 
 def _print_complaints(server: LiveServer) -> None:

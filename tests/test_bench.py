@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from types import SimpleNamespace
 
 from bench import corpus, plain, run
 from service import migrate
@@ -105,3 +106,19 @@ def test_a_worker_replaced_during_the_reads_is_named():
     assert run.memory_text(start, warmed, end) == (
         "80/90/92 81/91/- (pid 12 not there throughout) -/-/70 (pid 13 not there throughout)"
     )
+
+
+def test_a_measure_that_saw_errors_gets_a_row_and_the_server_log(tmp_path, capsys):
+    log = tmp_path / "server.log"
+    log.write_text("".join(f"line {n}\n" for n in range(50)))
+    server = SimpleNamespace(log=log)
+    clean = run.Load(300.0, 1.0, 2.0, {"non-2xx": 0})
+    assert run._complaints("sqlite", "9,960", "overlap query", clean, server) == []
+    assert capsys.readouterr().out == ""
+    failed = run.Load(300.0, 1.0, 2.0, {"non-2xx": 0, "timeout": 2})
+    [row] = run._complaints("sqlite", "9,960", "overlap query", failed, server)
+    assert (row.measure, row.value) == ("overlap query ERRORS", "timeout 2")
+    printed = capsys.readouterr().out
+    assert "50 lines; the last 40" in printed
+    assert "    line 10\n" in printed  # the last 40 of 50
+    assert "    line 9\n" not in printed
