@@ -300,8 +300,17 @@ def _check_body() -> None:
     if not has_body:
         return
     limit = flask.current_app.config["MAX_CONTENT_LENGTH"]
+    too_large = f"the request body is larger than {limit} bytes"
     if request.content_length and request.content_length > limit:
-        raise RequestEntityTooLarge(f"the request body is larger than {limit} bytes")
+        raise RequestEntityTooLarge(too_large)
+    # Sent in chunks, without a length: werkzeug stops reading at the limit without a
+    # word, and the rest would be dropped. Read it now, and look one byte beyond.
+    if (
+        request.content_length is None
+        and len(request.get_data(cache=True)) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        raise RequestEntityTooLarge(too_large)
     if request.is_json:
         return
     view = flask.current_app.view_functions.get(request.endpoint or "")

@@ -72,7 +72,7 @@ def json_body(members: tuple[str, ...] = ("annotations", "links")) -> dict[str, 
     services check faster; same errors as the schema-checked bodies."""
     try:
         body = flask.request.get_json(force=False, silent=False)
-    except werkzeug.exceptions.BadRequest:
+    except (werkzeug.exceptions.BadRequest, RecursionError):  # RecursionError: nested too deep
         raise BadRequest("the request body is not valid JSON") from None
     if body is None:
         body = {}
@@ -196,7 +196,7 @@ def _request_hash() -> str:
     try:
         # The same JSON however it is spaced or ordered is the same request.
         digest.update(json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode())
-    except ValueError:
+    except (ValueError, RecursionError):
         digest.update(raw)
     return digest.hexdigest()
 
@@ -323,6 +323,12 @@ class QueryParser(FlaskParser):
                 self._parsed[key] = parsed
         # A copy, lists included: a view may change its arguments.
         return {name: list(v) if isinstance(v, list) else v for name, v in parsed.items()}
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:  # arrays in arrays... deeper than Python's stack
+            raise json.JSONDecodeError("nested too deeply", "[", 0) from None
 
     def load_querystring(self, req: flask.Request, schema: ma.Schema) -> Any:
         args = req.args

@@ -25,7 +25,7 @@ from service.api.common import (
 from service.db import get_session
 from service.errors import RuleViolation
 from service.formats import brat, bundle, conll, pubannotation, spacy_doc, w3c
-from service.formats.exchange import Exported, FormatError, IncomingDocument
+from service.formats.exchange import Exported, FormatError, IncomingDocument, check
 from service.schemas.common import described
 from service.services import documents, exports, imports
 
@@ -291,7 +291,7 @@ def _parse_import(fmt: str, raw: bytes) -> list[IncomingDocument]:
         return bundle.parse_jsonl(text)
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise FormatError("", "the body is not JSON") from None
     if fmt == "w3c":
         return [w3c.parse(data)]
@@ -335,7 +335,7 @@ class Import(MethodView):
                 errors={"format": [f"does not match the body's media type {media_type}"]},
             )
         try:
-            incoming = _parse_import(fmt, flask.request.get_data())
+            incoming = check(_parse_import(fmt, flask.request.get_data()))
         except FormatError as error:
             raise imports.ImportRefused(
                 f"the body is not valid {fmt}: {error}", errors={error.where or "/": [error.reason]}

@@ -10,8 +10,15 @@ an ``.ann`` beside it.
   normalizations an annotation lists in ``attributes.normalizations`` (objects with
   ``db``, ``id`` and an optional ``name``).
 - ``#`` AnnotatorNotes lines carry, as JSON, whatever must survive exactly: the
-  attributes, status and confidence of a span, the attributes of a link. On import
-  they win over the A lines.
+  attributes, status and confidence of a span, the attributes of a link, and a label
+  or link type that is not one word (brat's are single words: written there with
+  ``_`` for each run of white space). On import they win over the T, R and A lines.
+  Attributes named ``Type`` or ``Status``, and normalizations that are not single
+  words, are left to the note.
+- In a zip of several documents each pair is named by its document's external_id
+  (or id) with what a file name should not hold made ``_``, and ``-2``, ``-3``...
+  where two would have the same name; on import a document's external_id is the
+  ``.txt``'s name, or its path in the archive where two have the same name.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import io
 import json
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +39,12 @@ from service.formats.exchange import (
     IncomingDocument,
     IncomingLink,
     extras,
+    mapping,
 )
 
 COREFERENCE = "coreference"
-SIMPLE_VALUE = re.compile(r"^[^\s]+$")
+SIMPLE_VALUE = re.compile(r"\S+")  # one word: fullmatch only
+RESERVED_ATTRIBUTES = ("Type", "Status")
 
 
 @dataclass(frozen=True)
@@ -72,23 +82,28 @@ def ann(exported: Exported) -> str:
         pieces = _fragments(text, a["start"], a["end"])
         offsets = ";".join(f"{s} {e}" for s, e in pieces)
         shown = _shown(text, pieces)
-        lines.append(f"{tid}\t{_token(a['label'])} {offsets}\t{shown}")
+        label = _token(a["label"])
+        lines.append(f"{tid}\t{label} {offsets}\t{shown}")
         lines.append(f"{numbered('A')}\tType {tid} {a['type']}")
         if a["status"] != "accepted":
             lines.append(f"{numbered('A')}\tStatus {tid} {a['status']}")
         for key, value in a["attributes"].items():
+            if key in RESERVED_ATTRIBUTES:
+                continue
             if key == "normalizations" and isinstance(value, list):
                 for norm in value:
-                    if isinstance(norm, dict) and {"db", "id"} <= set(norm):
+                    if _writable_normalization(norm):
                         name = norm.get("name", "")
                         lines.append(
                             f"{numbered('N')}\tReference {tid} {norm['db']}:{norm['id']}\t{name}"
                         )
-            elif isinstance(value, str) and SIMPLE_VALUE.match(value + key):
+            elif isinstance(value, str) and SIMPLE_VALUE.fullmatch(value + key):
                 lines.append(f"{numbered('A')}\t{key} {tid} {value}")
-            elif value is True and SIMPLE_VALUE.match(key):
+            elif value is True and SIMPLE_VALUE.fullmatch(key):
                 lines.append(f"{numbered('A')}\t{key} {tid}")
         note = extras(a)
+        if label != a["label"]:
+            note["label"] = a["label"]
         if (pieces[0][0], pieces[-1][1]) != (a["start"], a["end"]):
             # The span begins or ends with a line break, which fragments cannot hold.
             note.update(start=a["start"], end=a["end"])
@@ -97,10 +112,15 @@ def ann(exported: Exported) -> str:
     for number, item in enumerate(exported.links, 1):
         rid = f"R{number}"
         source, target = ids[item["source_id"]], ids[item["target_id"]]
-        lines.append(f"{rid}\t{_token(item['type'])} Arg1:{source} Arg2:{target}")
+        link_type = _token(item["type"])
+        lines.append(f"{rid}\t{link_type} Arg1:{source} Arg2:{target}")
+        link_note: dict[str, Any] = {}
         if item["attributes"]:
-            shown = _json({"attributes": item["attributes"]})
-            lines.append(f"{numbered('#')}\tAnnotatorNotes {rid}\t{shown}")
+            link_note["attributes"] = item["attributes"]
+        if link_type != item["type"]:
+            link_note["type"] = item["type"]
+        if link_note:
+            lines.append(f"{numbered('#')}\tAnnotatorNotes {rid}\t{_json(link_note)}")
     for chain in _chains(exported, ids):
         lines.append("*\tEquiv " + " ".join(chain))
     return "\n".join(lines) + ("\n" if lines else "")
@@ -112,9 +132,25 @@ def _shown(text: str, pieces: list[tuple[int, int]]) -> str:
 
 
 def _token(value: str) -> str:
-    if not SIMPLE_VALUE.match(value):
-        raise ValueError(f"brat types are single words, not {value!r}")
-    return value
+    """A label or link type as brat can hold it: one word."""
+    return "_".join(value.split()) or "_"
+
+
+def _writable_normalization(norm: Any) -> bool:
+    """A normalization an N line holds exactly: single-word db (no colon) and id, and a
+    name on one line."""
+    if not isinstance(norm, dict) or not {"db", "id"} <= set(norm):
+        return False
+    db, identifier, name = norm["db"], norm["id"], norm.get("name", "")
+    return (
+        isinstance(db, str)
+        and isinstance(identifier, str)
+        and isinstance(name, str)
+        and bool(SIMPLE_VALUE.fullmatch(db + identifier))
+        and ":" not in db
+        and not any(c in name for c in "\t\r\n")
+        and set(norm) <= {"db", "id", "name"}
+    )
 
 
 def _json(value: Any) -> str:
@@ -169,11 +205,17 @@ class _Sink(io.RawIOBase):
 def zip_stream(exports: Iterator[Exported]) -> Iterator[bytes]:
     """A zip of name.txt and name.ann for each document, produced as it is written."""
     sink = _Sink()
+    taken: set[str] = set()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for exported in exports:
             pair = files(exported)
-            archive.writestr(f"{pair.name}.txt", pair.txt)
-            archive.writestr(f"{pair.name}.ann", pair.ann)
+            name, number = pair.name, 1
+            while name.casefold() in taken:  # casefold: for file systems that ignore case
+                number += 1
+                name = f"{pair.name}-{number}"
+            taken.add(name.casefold())
+            archive.writestr(f"{name}.txt", pair.txt)
+            archive.writestr(f"{name}.ann", pair.ann)
             yield sink.take()
     yield sink.take()
 
@@ -187,14 +229,22 @@ def parse_zip(data: bytes) -> list[IncomingDocument]:
     except zipfile.BadZipFile:
         raise FormatError("", "not a zip archive") from None
     names = archive.namelist()
+    texts = sorted(n for n in names if n.endswith(".txt"))
+    for name in names:
+        if name.endswith(".ann") and f"{name[:-4]}.txt" not in names:
+            raise FormatError(name, "has no .txt beside it")
+    base_names = [name.rsplit("/", 1)[-1] for name in texts]
+    shared = {base for base, count in Counter(base_names).items() if count > 1}
     documents = []
-    for name in sorted(n for n in names if n.endswith(".txt")):
+    for name, base_name in zip(texts, base_names, strict=True):
         stem = name[:-4]
         ann_name = f"{stem}.ann"
         text = _utf8(archive.read(name), name)
         ann_text = _utf8(archive.read(ann_name), ann_name) if ann_name in names else ""
         document = parse(text, ann_text, ann_name)
-        document.fields["external_id"] = stem.rsplit("/", 1)[-1] + ".txt"
+        # Folders are how a brat collection is kept: the file's name is its id, unless
+        # two folders hold files of one name.
+        document.fields["external_id"] = name if base_name in shared else base_name
         documents.append(document)
     if not documents:
         raise FormatError("", "the archive holds no .txt files")
@@ -280,13 +330,15 @@ def parse(text: str, ann_text: str, name: str = "document.ann") -> IncomingDocum
             continue
         if target in spans:
             span = spans[target]
-            span.attributes = dict(note.get("attributes") or {})
+            span.label = note.get("label", span.label)
+            span.attributes = mapping(note.get("attributes"), where)
             span.status = note.get("status", span.status)
             span.confidence = note.get("confidence")
             if "start" in note and "end" in note:
                 span.start, span.end = note["start"], note["end"]
         elif target in relations:
-            relations[target].attributes = dict(note.get("attributes") or {})
+            relations[target].type = note.get("type", relations[target].type)
+            relations[target].attributes = mapping(note.get("attributes"), where)
         else:
             raise FormatError(where, f"{target} is not an annotation of this file")
     if not any(link.type == COREFERENCE for link in incoming.links):

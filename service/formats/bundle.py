@@ -16,17 +16,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import marshmallow as ma
+
 from service.formats.exchange import (
     Exported,
     FormatError,
     IncomingAnnotation,
     IncomingDocument,
     IncomingLink,
+    mapping,
 )
+from service.schemas.documents import DocumentMetadataFields
 
 FORMAT = "annotation-store/bundle@1"
 
-DOCUMENT_FIELDS = ("external_id", "title", "language", "source_url", "published_at")
+METADATA = ("external_id", "title", "language", "source_url", "published_at", "metadata")
 # Fields the server writes; an exported bundle carries them, an import ignores them.
 SERVER_FIELDS = frozenset(
     {
@@ -162,7 +166,7 @@ def parse(data: Any, text: str | None = None) -> IncomingDocument:
         where = f"/links/{index}"
         _check_keys(item, LINK_KEYS, where)
         for end in ("source", "target"):
-            if item.get(end) not in refs:
+            if not isinstance(item.get(end), str) or item[end] not in refs:
                 raise BundleError(
                     f"{where}/{end}", f"{item.get(end)!r} is not the ref of an annotation"
                 )
@@ -174,21 +178,21 @@ def parse(data: Any, text: str | None = None) -> IncomingDocument:
                 source=item["source"],
                 target=item["target"],
                 where=where,
-                attributes=dict(item.get("attributes") or {}),
+                attributes=mapping(item.get("attributes"), f"{where}/attributes"),
             )
         )
     return incoming
 
 
 def _document_fields(document: Mapping[str, Any]) -> dict[str, Any]:
-    fields = {name: document[name] for name in DOCUMENT_FIELDS if document.get(name) is not None}
-    if document.get("metadata"):
-        fields["meta"] = dict(document["metadata"])
-    if isinstance(fields.get("published_at"), str):
-        try:
-            fields["published_at"] = datetime.fromisoformat(fields["published_at"])
-        except ValueError:
-            raise BundleError("/document/published_at", "is not an RFC 3339 time") from None
+    """The document's metadata, checked as POST /v1/documents checks it."""
+    given = {name: document[name] for name in METADATA if document.get(name) is not None}
+    try:
+        fields: dict[str, Any] = DocumentMetadataFields().load(given)
+    except ma.ValidationError as error:
+        name, messages = next(iter(error.normalized_messages().items()))
+        words = " ".join(messages) if isinstance(messages, list) else str(messages)
+        raise BundleError(f"/document/{name}", words) from None
     return fields
 
 
@@ -215,6 +219,8 @@ def _annotations(items: Sequence[Any], text: str) -> list[IncomingAnnotation]:
         _check_keys(item, ANNOTATION_KEYS, where)
         ref = item.get("ref")
         if ref is not None:
+            if not isinstance(ref, str):
+                raise BundleError(f"{where}/ref", "must be a string")
             where += f" (ref {ref})"
             if ref in seen:
                 raise BundleError(where, f"ref {ref!r} is used twice")
@@ -231,7 +237,7 @@ def _annotations(items: Sequence[Any], text: str) -> list[IncomingAnnotation]:
                 where=where,
                 start=start,
                 end=end,
-                attributes=dict(item.get("attributes") or {}),
+                attributes=mapping(item.get("attributes"), f"{where}/attributes"),
                 status=item.get("status"),
                 confidence=item.get("confidence"),
             )
@@ -270,7 +276,7 @@ def parse_jsonl(text: str) -> list[IncomingDocument]:
             continue
         try:
             data = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BundleError(f"line {number}", "is not JSON") from None
         try:
             incoming = parse(data)

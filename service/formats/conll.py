@@ -1,12 +1,15 @@
 """CoNLL-2003-style token-per-line NER tags (IOB2), export only.
 
-Tokenizer: a token is a run of word characters, possibly joined by hyphens or
-apostrophes ("Yong-hyun", "Korea\u2019s"), or any single other non-space character.
+Tokenizer: a token is a run of word characters and combining marks ("Zu\u0308rich" in
+decomposed form is one token), possibly joined by hyphens or apostrophes
+("Yong-hyun", "Korea\u2019s"), or any single other non-space character with the marks
+after it.
 Sentences end after ".", "!", "?" or "…" and at every line break; a blank line
 separates them, and each document starts with ``-DOCSTART- -X- -X- O``. Columns are
 token, two placeholders (no part-of-speech or chunk tags) and the tag. A token takes
 the label of the entity that contains its first character — the longest one where
-entities nest — B- on the entity's first token, I- after."""
+entities nest — B- on the entity's first token, I- after; white space in a label
+becomes ``_`` ("WORK OF ART" -> ``B-WORK_OF_ART``), as columns are split on it."""
 
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ from collections.abc import Iterator
 
 from service.formats.exchange import Exported
 
-TOKEN = re.compile(r"\w+(?:[-'\u2019]\w+)*|[^\w\s]")
+# Combining diacritical marks (and their supplements, extensions and half marks).
+MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+WORD = rf"\w[\w{MARKS}]*"
+TOKEN = re.compile(rf"{WORD}(?:[-'\u2019]{WORD})*|[^\w\s][{MARKS}]*")
 SENTENCE_END = frozenset(".!?…")
 
 
@@ -39,7 +45,7 @@ def document(exported: Exported) -> str:
             lines += [*sentence, ""]
             sentence = []
         owner = _owner(entities, start)
-        tag = "O" if owner is None else ("I-" if owner is current else "B-") + owner["label"]
+        tag = "O" if owner is None else ("I-" if owner is current else "B-") + _tag(owner)
         current = owner
         sentence.append(f"{text[start:end]} _ _ {tag}")
         previous_end = end
@@ -50,6 +56,10 @@ def document(exported: Exported) -> str:
     if sentence:
         lines += [*sentence, ""]
     return "\n".join(lines) + "\n"
+
+
+def _tag(entity: dict) -> str:
+    return "_".join(entity["label"].split())
 
 
 def _owner(entities: list[dict], offset: int) -> dict | None:

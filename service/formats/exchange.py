@@ -8,7 +8,7 @@ prefix, suffix), links by the refs of the annotations they join, each item with 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,63 @@ class FormatError(ValueError):
         super().__init__(f"{where}: {reason}" if where else reason)
         self.where = where
         self.reason = reason
+
+
+def mapping(value: Any, where: str) -> dict[str, Any]:
+    """An input's object (attributes, metadata), or FormatError; absent is empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise FormatError(where, f"must be a JSON object, not {_kind(value)}")
+    return dict(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = {str: "a string", int: "an integer", float: "a number", list: "an array"}
+    return kinds.get(type(value), "an object" if isinstance(value, Mapping) else "null")
+
+
+# What each member of an incoming item may be.
+_TEXT = ("a string", str, True)  # (in words, Python type, may be absent)
+_MEMBERS = {
+    "ref": ("a string", str, False),
+    "type": _TEXT,
+    "label": _TEXT,
+    "exact": _TEXT,
+    "prefix": _TEXT,
+    "suffix": _TEXT,
+    "status": _TEXT,
+    "start": ("an integer", int, True),
+    "end": ("an integer", int, True),
+    "confidence": ("a number", (int, float), True),
+    "attributes": ("a JSON object", dict, False),
+}
+_LINK_MEMBERS = {
+    "type": _TEXT,
+    "source": ("a string", str, False),
+    "target": ("a string", str, False),
+    "attributes": ("a JSON object", dict, False),
+}
+
+
+def check(documents: list[IncomingDocument]) -> list[IncomingDocument]:
+    """The parsed documents, once every member of their items is of the type the store
+    takes, or FormatError naming the first that is not: parsers pass values on as the
+    input gives them."""
+    for document in documents:
+        for item, members in [
+            *((annotation, _MEMBERS) for annotation in document.annotations),
+            *((link, _LINK_MEMBERS) for link in document.links),
+        ]:
+            for name, (words, kind, optional) in members.items():
+                value = getattr(item, name)
+                if value is None and optional:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, kind):
+                    raise FormatError(item.where, f"{name} must be {words}, not {_kind(value)}")
+    return documents
 
 
 def quote(text: str, start: int, end: int) -> tuple[str, str, str]:

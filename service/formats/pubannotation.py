@@ -3,7 +3,9 @@
 ``denotations`` are the spans (``obj`` is the label), ``relations`` the links
 (``pred`` is the link type), ``attributes`` everything else about either: the
 annotation type (pred "type"), "status", "confidence", and each attribute by its own
-key (``obj`` may be any JSON value)."""
+key (``obj`` may be any JSON value). An attribute whose key is one of those three
+words, or begins with "attributes.", goes by "attributes." and its key, so that it
+comes back as an attribute."""
 
 from __future__ import annotations
 
@@ -21,6 +23,12 @@ from service.formats.exchange import (
 
 SOURCE_DB = "annotation-store"
 RESERVED = ("type", "status", "confidence")
+ESCAPE = "attributes."
+
+
+def _predicate(key: str) -> str:
+    """The pred of an attribute: its key, unless that would read as something else."""
+    return f"{ESCAPE}{key}" if key in RESERVED or key.startswith(ESCAPE) else key
 
 
 def document(exported: Exported) -> dict[str, Any]:
@@ -46,7 +54,7 @@ def document(exported: Exported) -> dict[str, Any]:
         if a["confidence"] is not None:
             attribute(subject, "confidence", a["confidence"])
         for key, value in a["attributes"].items():
-            attribute(subject, key, value)
+            attribute(subject, _predicate(key), value)
     for number, item in enumerate(exported.links, 1):
         relation = f"R{number}"
         relations.append(
@@ -58,7 +66,7 @@ def document(exported: Exported) -> dict[str, Any]:
             }
         )
         for key, value in item["attributes"].items():
-            attribute(relation, key, value)
+            attribute(relation, _predicate(key), value)
     return {
         "text": doc["text"],
         "sourcedb": SOURCE_DB,
@@ -88,8 +96,11 @@ def _document(data: Any, where: str) -> IncomingDocument:
     if not isinstance(data, Mapping) or not isinstance(data.get("text"), str):
         raise FormatError(where, 'a PubAnnotation document is an object with a "text"')
     fields: dict[str, Any] = {}
-    if data.get("sourceid") is not None and data.get("sourcedb") in (SOURCE_DB, None):
-        fields["external_id"] = str(data["sourceid"])
+    source_id = data.get("sourceid")
+    if data.get("sourcedb") in (SOURCE_DB, None) and source_id not in (None, ""):
+        if isinstance(source_id, bool) or not isinstance(source_id, str | int):
+            raise FormatError(f"{where}/sourceid", "must be a string or an integer")
+        fields["external_id"] = str(source_id)
     incoming = IncomingDocument(where=where, text=data["text"], fields=fields)
     spans: dict[str, IncomingAnnotation] = {}
     for index, item in enumerate(_list(data, "denotations", where)):
@@ -125,9 +136,14 @@ def _document(data: Any, where: str) -> IncomingDocument:
         if not isinstance(item, Mapping) or not isinstance(item.get("pred"), str):
             raise FormatError(at, 'needs "subj", "pred" and "obj"')
         subject, predicate, value = str(item.get("subj")), item["pred"], item.get("obj")
+        escaped = predicate.startswith(ESCAPE)
+        if escaped:
+            predicate = predicate[len(ESCAPE) :]
         if subject in spans:
             annotation = spans[subject]
-            if predicate == "type":
+            if escaped:
+                annotation.attributes[predicate] = value
+            elif predicate == "type":
                 annotation.type = value
             elif predicate == "status":
                 annotation.status = value

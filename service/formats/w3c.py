@@ -25,6 +25,7 @@ from service.formats.exchange import (
     IncomingLink,
     extras,
     json_array,
+    mapping,
     quote,
 )
 
@@ -226,13 +227,21 @@ def _span(item: Mapping[str, Any], where: str) -> IncomingAnnotation:
         raise FormatError(f"{where}/target/selector", "needs a position or a quote selector")
     described = _textual(bodies, "describing")
     if described is not None:
-        try:
-            more = json.loads(described)
-        except (TypeError, ValueError):
-            raise FormatError(f"{where}/body", "the describing body is not JSON") from None
-        incoming.attributes = dict(more.get("attributes") or {})
+        more = _described(described, f"{where}/body")
+        incoming.attributes = mapping(more.get("attributes"), f"{where}/body/attributes")
         incoming.status, incoming.confidence = more.get("status"), more.get("confidence")
     return incoming
+
+
+def _described(value: Any, where: str) -> Mapping[str, Any]:
+    """What a describing body holds: a JSON object as text."""
+    try:
+        more = json.loads(value)
+    except (TypeError, ValueError, RecursionError):
+        raise FormatError(where, "the describing body is not JSON") from None
+    if not isinstance(more, Mapping):
+        raise FormatError(where, "the describing body is not a JSON object")
+    return more
 
 
 def _link(item: Mapping[str, Any], where: str) -> IncomingLink:
@@ -245,10 +254,8 @@ def _link(item: Mapping[str, Any], where: str) -> IncomingLink:
     described = _textual(bodies, "describing")
     attributes = {}
     if described is not None:
-        try:
-            attributes = dict(json.loads(described).get("attributes") or {})
-        except (TypeError, ValueError, AttributeError):
-            raise FormatError(f"{where}/body", "the describing body is not JSON") from None
+        more = _described(described, f"{where}/body")
+        attributes = mapping(more.get("attributes"), f"{where}/body/attributes")
     return IncomingLink(
         type=_textual(bodies, "tagging"),
         source=_ref(item.get("target"), f"{where}/target"),

@@ -100,9 +100,14 @@ def _apply_one(
     report.document_id, report.external_id = str(document.id), document.external_id
     same_text = incoming.text is not None and incoming.text == document.text
 
+    # Orphans keep their last span but are no longer in the text: not matched.
     stored: dict[tuple[Any, Any, int, int], uuid.UUID] = {
         (a.type, a.label, a.start, a.end): a.id
-        for a in session.scalars(select(Annotation).where(Annotation.document_id == document.id))
+        for a in session.scalars(
+            select(Annotation).where(
+                Annotation.document_id == document.id, Annotation.anchor != "orphaned"
+            )
+        )
     }
     new_items: list[dict[str, Any]] = []
     item_where: list[str] = []

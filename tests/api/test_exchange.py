@@ -344,3 +344,241 @@ def test_download_names_are_safe_header_values(client, session, external_id, exp
     disposition = response.headers["Content-Disposition"]
     assert disposition == expected
     disposition.encode("latin-1")  # what a WSGI server can send
+
+
+# --- what an import refuses, and what it must not lose ----------------------------------
+
+
+def _pubannotation(**changes):
+    return json.dumps({**PUBANNOTATION, **changes})
+
+
+def _w3c_span(**selector_or_bodies):
+    bodies = selector_or_bodies.pop("bodies", [{"purpose": "tagging", "value": "PERSON"}])
+    selector = {"type": "TextQuoteSelector", "exact": "Kim", **selector_or_bodies}
+    return json.dumps(
+        {"type": "Annotation", "id": "a1", "body": bodies, "target": {"selector": selector}}
+    )
+
+
+def _bundle(document=None, annotation=None, link=None):
+    annotations = [{"ref": "k", "type": "entity", "label": "PERSON", "start": 0, "end": 3}]
+    annotations[0].update(annotation or {})
+    annotations.append({"ref": "p", "type": "entity", "label": "PERSON", "start": 8, "end": 13})
+    links = [{"type": "coreference", "source": "k", "target": "p", **(link or {})}]
+    body = {
+        "format": "annotation-store/bundle@1",
+        "document": {"text": "Kim met Putin.", **(document or {})},
+        "annotations": annotations,
+        "links": links,
+    }
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "body", "place", "words"),
+    [
+        (
+            "pubannotation",
+            _pubannotation(
+                denotations=[{"id": "T1", "span": {"begin": 0, "end": 3}, "obj": ["P"]}]
+            ),
+            "/denotations/0",
+            "label must be a string, not an array",
+        ),
+        (
+            "pubannotation",
+            _pubannotation(relations=[{"id": "R1", "subj": "T1", "pred": [1], "obj": "T2"}]),
+            "/relations/0",
+            "type must be a string, not an array",
+        ),
+        (
+            "pubannotation",
+            _pubannotation(
+                attributes=[{"id": "A1", "subj": "T1", "pred": "confidence", "obj": "x"}]
+            ),
+            "/denotations/0",
+            "confidence must be a number, not a string",
+        ),
+        (
+            "pubannotation",
+            _pubannotation(
+                denotations=[{"id": "T1", "span": {"begin": "0", "end": 3}, "obj": "PERSON"}]
+            ),
+            "/denotations/0",
+            "start must be an integer, not a string",
+        ),
+        ("pubannotation", _pubannotation(sourceid=["a"]), "/sourceid", "must be a string"),
+        ("w3c", _w3c_span(exact=5), "/", "exact must be a string, not an integer"),
+        (
+            "w3c",
+            _w3c_span(bodies=[{"purpose": "tagging", "value": {"x": 1}}]),
+            "/",
+            "label must be a string, not an object",
+        ),
+        (
+            "w3c",
+            _w3c_span(bodies=[{"purpose": "describing", "value": "[1]"}]),
+            "/body",
+            "the describing body is not a JSON object",
+        ),
+        (
+            "w3c",
+            _w3c_span(bodies=[{"purpose": "describing", "value": '{"attributes": [1]}'}]),
+            "/body/attributes",
+            "must be a JSON object, not an array",
+        ),
+        ("jsonl", _bundle(annotation={"ref": ["k"]}), "line 1/annotations/0/ref", "string"),
+        (
+            "jsonl",
+            _bundle(annotation={"attributes": "ab"}),
+            "line 1/annotations/0 (ref k)/attributes",
+            "must be a JSON object, not a string",
+        ),
+        (
+            "jsonl",
+            _bundle(link={"attributes": [1]}),
+            "line 1/links/0/attributes",
+            "must be a JSON object, not an array",
+        ),
+        ("jsonl", _bundle(link={"source": ["k"]}), "line 1/links/0/source", "not the ref"),
+        ("jsonl", _bundle(document={"metadata": [1]}), "line 1/document/metadata", "Not a valid"),
+        ("jsonl", _bundle(document={"title": {"a": 1}}), "line 1/document/title", "Not a valid"),
+        (
+            "jsonl",
+            _bundle(document={"published_at": "2024-10-09T00:00:00"}),
+            "line 1/document/published_at",
+            "Not a valid aware datetime.",
+        ),
+        (
+            "jsonl",
+            _bundle(document={"language": "not a tag!!"}),
+            "line 1/document/language",
+            "Not a BCP 47 language tag.",
+        ),
+        (
+            "jsonl",
+            _bundle(document={"source_url": "nope"}),
+            "line 1/document/source_url",
+            "Not a valid URL.",
+        ),
+        (
+            "jsonl",
+            _bundle(document={"external_id": "e" * 513}),
+            "line 1/document/external_id",
+            "Length must be between 1 and 512.",
+        ),
+    ],
+)
+def test_members_of_the_wrong_kind_are_422_at_their_place(client, session, fmt, body, place, words):
+    media_type = {"w3c": "application/ld+json", "jsonl": "application/x-ndjson"}.get(
+        fmt, "application/json"
+    )
+    query = {"external_id": "talk.txt"} if fmt == "w3c" else {}
+    if fmt == "w3c":
+        make_document(session, "Kim met Putin.", external_id="talk.txt")
+        session.commit()
+    before = client.get("/v1/documents").json["items"]
+    response = post_import(client, fmt, body, media_type, **query)
+    assert response.status_code == 422, response.json
+    assert response.mimetype == "application/problem+json"
+    messages = response.json["errors"][place]
+    assert any(words in message for message in messages), messages
+    assert client.get("/v1/documents").json["items"] == before
+    assert client.get("/v1/annotations").json["items"] == []
+
+
+def test_a_brat_note_of_the_wrong_kind_is_422(client):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as written:
+        written.writestr("talk.txt", "Kim met Putin.")
+        written.writestr(
+            "talk.ann", 'T1\tPERSON 0 3\tKim\n#1\tAnnotatorNotes T1\t{"attributes": [1]}\n'
+        )
+    response = post_import(client, "brat", archive.getvalue(), "application/zip")
+    assert response.status_code == 422
+    assert response.json["errors"]["talk.ann:2"] == ["must be a JSON object, not an array"]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("url", "media_type", "status"),
+    [
+        ("/v1/documents", "application/json", 400),
+        ("/v1/links", "application/json", 400),
+        ("/v1/import?format=pubannotation", "application/json", 422),
+        ("/v1/import?format=jsonl", "application/x-ndjson", 422),
+    ],
+)
+def test_json_nested_deeper_than_python_goes_is_a_clean_error(client, url, media_type, status):
+    for headers in ({}, {"Idempotency-Key": "deep"}):
+        response = client.post(url, data=DEEP, content_type=media_type, headers=headers)
+        assert response.status_code == status
+        assert response.mimetype == "application/problem+json"
+        assert "JSON" in response.json["detail"]
+
+
+def test_a_batch_nested_too_deep_is_400(client, session):
+    document = make_document(session, "Kim met Putin.")
+    session.commit()
+    response = client.post(
+        f"/v1/documents/{document.id}/annotations/batch", data=DEEP, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json["detail"] == "the request body is not valid JSON"
+
+
+def _chunked(client, url, body, content_type):
+    """A body sent without a Content-Length, as gunicorn hands a chunked one on."""
+    return client.post(
+        url,
+        input_stream=io.BytesIO(body),
+        content_type=content_type,
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_body_over_the_limit_is_413_and_nothing_is_written(make_app):
+    client = make_app(max_body_bytes=400).test_client()
+    line = _bundle().encode() + b"\n"  # about 300 bytes: the second line passes the limit
+    response = _chunked(client, "/v1/import?format=jsonl", line * 2, "application/x-ndjson")
+    assert response.status_code == 413
+    assert response.json["detail"] == "the request body is larger than 400 bytes"
+    assert client.get("/v1/documents").json["items"] == []
+    document = json.dumps({"text": "x" * 500}).encode()
+    assert _chunked(client, "/v1/documents", document, "application/json").status_code == 413
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(make_app):
+    client = make_app(max_body_bytes=400).test_client()
+    body = json.dumps({"text": "Kim met Putin.", "title": "t" * 300}).encode()
+    assert len(body) < 400
+    response = _chunked(client, "/v1/documents", body, "application/json")
+    assert response.status_code == 201, response.json
+    assert response.json["title"] == "t" * 300
+
+
+def test_an_import_does_not_match_an_orphaned_annotation(client, session):
+    document = make_document(session, "Kim met Putin.", external_id="talk.txt")
+    orphan = make_annotation(session, document, "Kim")
+    session.commit()
+    edited = client.put(
+        f"/v1/documents/{document.id}/text",
+        json={"text": "Zelensky met Putin."},
+        headers={"If-Match": '"1"'},
+    )
+    assert edited.status_code == 200, edited.json
+    assert edited.json["anchoring"]["orphaned_ids"] == [str(orphan.id)]
+    body = {
+        "text": "Zelensky met Putin.",
+        "sourceid": "talk.txt",
+        "denotations": [{"id": "T1", "span": {"begin": 0, "end": 3}, "obj": "PERSON"}],
+    }
+    response = post_import(client, "pubannotation", json.dumps(body), "application/json")
+    (report,) = response.json["documents"]
+    assert report["annotations"] == {"created": 1, "matched": 0, "not_located": 0}
+    listed = client.get(f"/v1/documents/{document.id}/annotations").json["items"]
+    assert [(a["start"], a["end"], a["text"]) for a in listed] == [(0, 3, "Zel")]

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from service.formats import brat
+from service.formats.exchange import FormatError
 from service.services import exports
 from tests.factories import make_annotation, make_document, make_link
 
@@ -105,3 +109,99 @@ def test_an_independent_brat_reader_reads_the_output(exported, tmp_path):
     relations = {(r.type, r.arg1.mention, r.arg2.mention) for r in example.relations}
     assert ("speaker", "We are allies.", "He") in relations
     assert ("about", "met Putin", "Kim") in relations
+
+
+def test_what_a_line_cannot_hold_goes_in_the_note_and_comes_back(session):
+    document = make_document(session, "Mona Lisa is in Paris.")
+    mona = make_annotation(
+        session,
+        document,
+        "Mona Lisa",
+        label="WORK_OF_ART",
+        attributes={
+            "Type": "quote",
+            "Status": "x",
+            "k\n": "v",
+            "normalizations": [
+                {"db": "Wiki data", "id": "Q 1"},
+                {"db": "wd", "id": "Q2", "name": "a\nb"},
+                {"db": "wd", "id": "Q12418", "name": "Mona Lisa"},
+            ],
+        },
+    )
+    paris = make_annotation(session, document, "Paris", label="GPE")
+    make_link(session, "coreference", mona, paris)
+    exported = exports.exported(session, document)
+    exported.annotations[0]["label"] = "WORK OF ART"  # a label the schema may hold
+    text = brat.ann(exported)
+    lines = text.splitlines()
+    assert lines[0] == "T1\tWORK_OF_ART 0 9\tMona Lisa"
+    assert [line.split("\t")[1] for line in lines if line.startswith("N")] == [
+        "Reference T1 wd:Q12418"
+    ]
+    assert not any("Type T1 quote" in line or "Status T1" in line for line in lines)
+    assert not any(line.startswith("k") or line.startswith("b") for line in lines)
+    incoming = brat.parse(exported.document["text"], text)
+    first = incoming.annotations[0]
+    assert (first.type, first.label) == ("entity", "WORK OF ART")
+    assert first.attributes == mona.attributes
+
+
+def test_a_link_type_of_several_words_survives(session):
+    document = make_document(session, "Kim met Putin.")
+    kim, putin = (
+        make_annotation(session, document, "Kim"),
+        make_annotation(session, document, "Putin"),
+    )
+    make_link(session, "coreference", kim, putin)
+    exported = exports.exported(session, document)
+    exported.links[0]["type"] = "met with"  # a link type the schema may hold
+    text = brat.ann(exported)
+    assert "R1\tmet_with Arg1:T1 Arg2:T2" in text.splitlines()
+    assert brat.parse(exported.document["text"], text).links[0].type == "met with"
+
+
+def _zip(files):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as written:
+        for name, content in files.items():
+            written.writestr(name, content)
+    return archive.getvalue()
+
+
+def test_a_zip_names_each_document_once(session):
+    first = make_document(session, "One.", external_id="col a.txt")
+    second = make_document(session, "Two.", external_id="col_a.txt")
+    third = make_document(session, "Three.", external_id="COL_A")
+    archive = b"".join(
+        brat.zip_stream(iter(exports.exported(session, d) for d in (first, second, third)))
+    )
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert names == [
+        "col_a.txt",
+        "col_a.ann",
+        "col_a-2.txt",
+        "col_a-2.ann",
+        "COL_A-3.txt",
+        "COL_A-3.ann",
+    ]
+    texts = [d.text for d in brat.parse_zip(archive)]
+    assert sorted(texts) == ["One.", "Three.", "Two."]
+
+
+def test_files_of_one_name_in_two_folders_are_two_documents():
+    archive = _zip(
+        {"a/dup.txt": "One.", "a/dup.ann": "", "b/dup.txt": "Two.", "c/solo.txt": "Three."}
+    )
+    parsed = brat.parse_zip(archive)
+    assert [(d.fields["external_id"], d.text) for d in parsed] == [
+        ("a/dup.txt", "One."),
+        ("b/dup.txt", "Two."),
+        ("solo.txt", "Three."),
+    ]
+
+
+def test_an_ann_without_its_txt_is_refused():
+    with pytest.raises(FormatError) as refused:
+        brat.parse_zip(_zip({"a.txt": "One.", "b.ann": "T1\tPERSON 0 1\tO\n"}))
+    assert (refused.value.where, refused.value.reason) == ("b.ann", "has no .txt beside it")

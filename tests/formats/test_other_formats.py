@@ -111,3 +111,46 @@ def test_spacy_docbin(exported):
     (doc,) = DocBin().from_bytes(spacy_doc.docbin(exported)).get_docs(spacy.blank("en").vocab)
     assert doc.text == TEXT
     assert len(doc.spans["entity"]) == 5
+
+
+def test_pubannotation_attributes_named_like_its_own_members_come_back_as_attributes(session):
+    document = make_document(session, "Kim met Putin.")
+    kim = make_annotation(
+        session,
+        document,
+        "Kim",
+        status="accepted",
+        attributes={"status": "rejected", "confidence": 0.5, "type": "z", "attributes.x": 1},
+    )
+    putin = make_annotation(session, document, "Putin")
+    make_link(session, "coreference", kim, putin)
+    exported = exports.exported(session, document)
+    exported.links[0]["attributes"] = {"type": "alias"}
+    data = pubannotation.document(exported)
+    predicates = {a["pred"] for a in data["attributes"] if a["subj"] == "T1"}
+    assert predicates == {
+        "type",
+        "attributes.status",
+        "attributes.confidence",
+        "attributes.type",
+        "attributes.attributes.x",
+    }
+    (incoming,) = pubannotation.parse(data)
+    first = incoming.annotations[0]
+    assert (first.type, first.status, first.confidence) == ("entity", None, None)
+    assert first.attributes == kim.attributes
+    assert incoming.links[0].attributes == {"type": "alias"}
+
+
+def test_conll_keeps_decomposed_words_whole_and_labels_one_column(session):
+    text = "Zu\u0308rich hosts the Mona Lisa."
+    document = make_document(session, text)
+    make_annotation(session, document, "Zu\u0308rich", label="GPE")
+    make_annotation(session, document, "Mona Lisa", label="WORK_OF_ART")
+    exported = exports.exported(session, document)
+    exported.annotations[-1]["label"] = "WORK OF ART"  # a label the schema may hold
+    lines = conll.document(exported).splitlines()
+    assert "Zu\u0308rich _ _ B-GPE" in lines
+    assert "Mona _ _ B-WORK_OF_ART" in lines
+    assert "Lisa _ _ I-WORK_OF_ART" in lines
+    assert all(len(line.split()) == 4 for line in lines if line)
