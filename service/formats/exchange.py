@@ -111,17 +111,20 @@ def check(documents: list[IncomingDocument]) -> list[IncomingDocument]:
     takes, or FormatError naming the first that is not: parsers pass values on as the
     input gives them."""
     for document in documents:
-        for item, members in [
-            *((annotation, _MEMBERS) for annotation in document.annotations),
-            *((link, _LINK_MEMBERS) for link in document.links),
-        ]:
-            for name, (words, kind, optional) in members.items():
-                value = getattr(item, name)
-                if value is None and optional:
-                    continue
-                if isinstance(value, bool) or not isinstance(value, kind):
-                    raise FormatError(item.where, f"{name} must be {words}, not {_kind(value)}")
+        for annotation in document.annotations:
+            _check_members(annotation, annotation.where, _MEMBERS)
+        for link in document.links:
+            _check_members(link, link.where, _LINK_MEMBERS)
     return documents
+
+
+def _check_members(item: object, where: str, members: dict[str, tuple[str, Any, bool]]) -> None:
+    for name, (words, kind, optional) in members.items():
+        value = getattr(item, name)
+        if value is None and optional:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise FormatError(where, f"{name} must be {words}, not {_kind(value)}")
 
 
 def quote(text: str, start: int, end: int) -> tuple[str, str, str]:
