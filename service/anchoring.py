@@ -154,6 +154,11 @@ def _cluster_tail(text: str) -> int:
     return i
 
 
+# Each distinct sentence stands for one character in the first pass: as many as there
+# are code points. Texts of more go straight to the character diff.
+SENTENCE_CODES = 0x110000
+
+
 def _diff(old: str, new: str) -> list[tuple[int, str]]:
     """diff-match-patch's diff, first over sentences, then characters within changed runs.
 
@@ -170,13 +175,18 @@ def _diff(old: str, new: str) -> list[tuple[int, str]]:
         out = []
         for piece in _SENTENCE_END.split(text):
             if piece not in codes:
+                if len(pieces) == SENTENCE_CODES:
+                    raise OverflowError
                 codes[piece] = chr(len(pieces))
                 pieces.append(piece)
             out.append(codes[piece])
         return "".join(out)
 
-    coarse = engine.diff_main(encode(old), encode(new), False, deadline)
-    coarse = [(op, "".join(pieces[ord(c)] for c in chunk)) for op, chunk in coarse]
+    try:
+        coarse = engine.diff_main(encode(old), encode(new), False, deadline)
+        coarse = [(op, "".join(pieces[ord(c)] for c in chunk)) for op, chunk in coarse]
+    except OverflowError:  # more distinct sentences than characters to stand for them
+        coarse = [(diff_match_patch.DIFF_DELETE, old), (diff_match_patch.DIFF_INSERT, new)]
     diffs: list[tuple[int, str]] = []
     deleted, inserted = [], []
     for op, chunk in [*coarse, (diff_match_patch.DIFF_EQUAL, "")]:

@@ -195,14 +195,21 @@ def _copy_rows(
     target = connection.dialect.identifier_preparer.format_table(table)
     driver = connection.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    _json_text(value) if json and value is not None else value
-                    for json, value in zip(as_json, (row[name] for name in names), strict=True)
-                ]
-            )
+    statement = f"COPY {target} ({columns}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        _json_text(value) if json and value is not None else value
+                        for json, value in zip(as_json, (row[name] for name in names), strict=True)
+                    ]
+                )
+    except psycopg.Error as error:
+        # As SQLAlchemy raises the driver's errors (IntegrityError for a row whose
+        # annotation was deleted meanwhile, OperationalError for a deadlock), so that
+        # they are answered as those of any other statement.
+        raise exc.DBAPIError.instance(statement, None, error, psycopg.Error) from error
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,7 +11,9 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -357,3 +359,159 @@ def test_symmetric_links_made_both_ways_at_once_are_one_link(server: LiveServer)
     assert statuses == [[201, 409]] * len(pairs)
     stored = setup.all_items(f"/v1/documents/{document_id}/links")
     assert len(stored) == len(pairs)
+
+
+def _versions_follow_on(client: Client, kind: str, item_id: str) -> list[str]:
+    """The actions of a resource's history, once each after's version is checked to be
+    one more than the last (no write recorded that did not happen)."""
+    entries = client.all_items(f"/v1/{kind}/{item_id}/history")
+    version = 0
+    for entry in entries:
+        if entry["after"] is not None:
+            assert entry["after"]["version"] == version + 1, entries
+            version = entry["after"]["version"]
+    return [entry["action"] for entry in entries]
+
+
+def test_labels_edited_while_the_text_changes_keep_every_span_on_its_text(server: LiveServer):
+    """Label PATCHes (which need no lock of the document) racing changes of the text
+    that move every span: each PATCH lands before the move or is 412 after it, and no
+    move is recorded that was not made."""
+    setup = server.client()
+    words = [f"word{i:03d}" for i in range(400)]
+    document_id = new_document(setup, " ".join(words))
+    body = {
+        "annotations": [
+            {"type": "entity", "label": "PERSON", "start": 8 * i, "end": 8 * i + 7}
+            for i in range(len(words))
+        ]
+    }
+    made = setup.request("POST", f"/v1/documents/{document_id}/annotations/batch", body)
+    assert made.status == 201, made.body
+    ids = [a["id"] for a in made.body["annotations"]]
+    stop = threading.Event()
+
+    def labeller(number: int) -> int:
+        client, rng, done = server.client(), random.Random(number), 0
+        while not stop.is_set():
+            annotation_id = rng.choice(ids)
+            current = client.get(f"/v1/annotations/{annotation_id}")
+            label = "ORG" if current.body["label"] == "PERSON" else "PERSON"
+            response = client.request(
+                "PATCH",
+                f"/v1/annotations/{annotation_id}",
+                {"label": label},
+                {"If-Match": current.headers["ETag"]},
+            )
+            assert response.status in (200, 412), response.body
+            done += response.status == 200
+        return done
+
+    def editor() -> None:
+        client = server.client()
+        try:
+            for round_ in range(8):
+                current = client.get(f"/v1/documents/{document_id}")
+                response = client.request(
+                    "PUT",
+                    f"/v1/documents/{document_id}/text",
+                    {"text": f"edit{round_:02d} " + current.body["text"]},
+                    {"If-Match": current.headers["ETag"]},
+                )
+                assert response.status == 200, response.body
+        finally:
+            stop.set()
+
+    with ThreadPoolExecutor(5) as pool:
+        labellers = [pool.submit(labeller, n) for n in range(4)]
+        pool.submit(editor).result()
+        assert sum(f.result() for f in labellers) > 0
+    text = setup.get(f"/v1/documents/{document_id}").body["text"]
+    stored = setup.all_items(f"/v1/documents/{document_id}/annotations")
+    assert len(stored) == len(ids)
+    for annotation in stored:
+        assert text[annotation["start"] : annotation["end"]] == annotation["text"]
+        assert annotation["anchor"] == "shifted"
+    for annotation_id in ids[::20]:
+        _versions_follow_on(setup, "annotations", annotation_id)
+
+
+def _at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Each call in a thread of its own, released together; their answers in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return [future.result() for future in [pool.submit(run, call) for call in calls]]
+
+
+def _after(seconds: float, client: Client, *request: Any) -> Any:
+    time.sleep(seconds)
+    return client.request(*request)
+
+
+def test_links_made_while_their_end_is_deleted_are_kept_or_recorded_deleted(server: LiveServer):
+    """A link created as its source is deleted: it is refused, or it is committed first
+    and its deletion is recorded with the annotation's (and restored with it)."""
+    client = server.client()
+    for round_ in range(12):
+        document_id = new_document(client, "Kim met Putin and Xi.")
+        kim = new_annotation(client, document_id, 0, 3)
+        others = [new_annotation(client, document_id, s, e) for s, e in ((8, 13), (18, 20))]
+        links = [
+            partial(
+                server.client().request,
+                "POST",
+                "/v1/links",
+                {"type": "coreference", "source_id": kim["id"], "target_id": other["id"]},
+            )
+            for other in others
+        ]
+        deletion = partial(
+            _after, round_ % 4 * 0.003, server.client(), "DELETE", f"/v1/annotations/{kim['id']}"
+        )
+        *made, deleted = _at_once(*links, deletion)
+        assert deleted.status == 204, deleted.body
+        created = []
+        for answer in made:
+            assert answer.status in (201, 409, 422), answer.body
+            if answer.status == 201:
+                created.append(answer.body["id"])
+                assert _versions_follow_on(client, "links", answer.body["id"]) == [
+                    "create",
+                    "delete",
+                ]
+        restored = client.request("POST", f"/v1/annotations/{kim['id']}/restore")
+        assert restored.status == 200, restored.body
+        assert sorted(link["id"] for link in restored.body["links"]) == sorted(created)
+
+
+def test_a_link_to_an_end_being_orphaned_is_refused_or_flagged(server: LiveServer):
+    client = server.client()
+    for _ in range(10):
+        document_id = new_document(client, "Kim met Putin in Pyongyang.")
+        kim = new_annotation(client, document_id, 0, 3)
+        putin = new_annotation(client, document_id, 8, 13)
+        made, edited = _at_once(
+            partial(
+                server.client().request,
+                "POST",
+                "/v1/links",
+                {"type": "coreference", "source_id": kim["id"], "target_id": putin["id"]},
+            ),
+            partial(
+                server.client().request,
+                "PUT",
+                f"/v1/documents/{document_id}/text",
+                {"text": "Kim met Xi in Beijing."},
+                {"If-Match": '"1"'},
+            ),
+        )
+        assert edited.status == 200, edited.body
+        assert putin["id"] in edited.body["anchoring"]["orphaned_ids"]
+        assert made.status in (201, 422), made.body
+        if made.status == 201:
+            assert client.get(f"/v1/links/{made.body['id']}").body["dangling"] is True

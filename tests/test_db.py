@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import BigInteger, Float, bindparam, event, func, literal_column, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from service import db, metrics, migrate
 from service.app import create_app
@@ -97,6 +97,32 @@ def test_insert_rows_stores_each_value_as_the_orm_would(session):
 def test_insert_rows_refuses_rows_missing_a_column_with_a_default(session):
     row = {"type": "entity", "label": "PERSON", "start_offset": 0, "end_offset": 3}
     with pytest.raises(ValueError, match=r"insert_rows needs values for .*'id'"):
+        insert_rows(session, Annotation.__table__, [row])
+
+
+def test_insert_rows_raises_the_driver_s_errors_as_sqlalchemy_does(session):
+    """A row whose document does not exist: IntegrityError on both databases (COPY on
+    PostgreSQL went round SQLAlchemy, and its errors were answered as a 500)."""
+    document = make_document(session, "Kim met Putin.")
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    row = {
+        "id": new_id(),
+        "document_id": new_id(),  # no such document
+        "type": "entity",
+        "label": "PERSON",
+        "start_offset": 0,
+        "end_offset": 3,
+        "text": document.text[:3],
+        "attributes": {},
+        "confidence": None,
+        "status": "accepted",
+        "anchor": "exact",
+        "created_by": "loader",
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    with pytest.raises(IntegrityError):
         insert_rows(session, Annotation.__table__, [row])
 
 

@@ -284,7 +284,7 @@ def _parse_import(fmt: str, raw: bytes) -> list[IncomingDocument]:
     if fmt == "brat":
         return brat.parse_zip(raw)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark, from editors
     except UnicodeDecodeError:
         raise FormatError("", "the body is not UTF-8") from None
     if fmt == "jsonl":

@@ -35,7 +35,7 @@ from service.errors import (
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.services import history, label_schema, links, wire
-from service.services.checks import refuse_unstorable
+from service.services.checks import lock_unchanged, refuse_unstorable
 from service.services.pagination import (
     Ordering,
     Page,
@@ -321,6 +321,7 @@ def _check_links_still_fit(
 def delete(session: Session, annotation: Annotation, *, actor: str) -> None:
     """Delete an annotation; its links go with it (ON DELETE CASCADE), recorded as
     deleted by this deletion so that a restore can bring them back."""
+    lock_unchanged(session, annotation)
     cause = history.record(
         session, "delete", "annotation", by=actor, before=native.annotation(annotation)
     )

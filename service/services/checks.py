@@ -6,11 +6,29 @@ import math
 import re
 from typing import Any
 
-from service.errors import RuleViolation
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.errors import PreconditionFailed, RuleViolation
 
 # U+0000, which PostgreSQL refuses in text and JSON, and unpaired surrogates, which a
 # JSON "\ud800" escape can produce but no UTF-8 database or JSON encoder takes.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def lock_unchanged(session: Session, row: Any) -> None:
+    """Take ``row``'s lock (FOR UPDATE on PostgreSQL; SQLite has one writer at a time)
+    before its dependents are listed for the history: a link or annotation being added
+    to it meanwhile is then committed first and listed, or waits and is refused. A row
+    changed since it was read is 412, as the compare-and-set would make it."""
+    model = type(row)
+    locked = session.execute(
+        select(model.version).where(model.id == row.id).with_for_update()
+    ).scalar()
+    if locked != row.version:
+        raise PreconditionFailed(
+            "the resource was changed by another request meanwhile; read it again"
+        )
 
 
 def refuse_unstorable(value: Any, field: str) -> None:

@@ -28,7 +28,7 @@ from service.errors import Conflict, NotFound, ReadOnlyField, RuleViolation
 from service.formats import native
 from service.models import Annotation, Document, Link
 from service.services import history
-from service.services.checks import refuse_unstorable
+from service.services.checks import lock_unchanged, refuse_unstorable
 from service.services.pagination import Ordering, Page, paginate, strict_float, strict_uuid
 
 # The fields a PATCH may change; the text changes only through a revision.
@@ -152,6 +152,7 @@ def update(
 def delete(session: Session, document: Document, *, actor: str) -> None:
     """Delete a document; its annotations and links go with it (ON DELETE CASCADE),
     each recorded in the history as deleted by this deletion."""
+    lock_unchanged(session, document)
     cause = history.record(
         session, "delete", "document", by=actor, before=native.document(document)
     )

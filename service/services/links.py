@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.db import insert_as_is, utcnow
 from service.errors import Conflict, DomainError, InvalidLink, NotFound
 from service.formats import native
-from service.models import Annotation, Change, Link
+from service.models import Annotation, Change, Document, Link
 from service.services import history, label_schema, wire
 from service.services.checks import refuse_unstorable
 from service.services.pagination import Ordering, Page, paginate, strict_uuid
@@ -28,8 +28,14 @@ def get(session: Session, link_id: uuid.UUID) -> Link:
     return link
 
 
-def _end(session: Session, field: str, annotation_id: uuid.UUID) -> Annotation:
-    annotation = session.get(Annotation, annotation_id)
+def _end(
+    session: Session, field: str, annotation_id: uuid.UUID, *, lock: bool = False
+) -> Annotation:
+    """A link's end; ``lock`` takes its row lock for share (PostgreSQL), so that a change
+    of the text orphaning it, or its deletion, is committed before it is checked."""
+    annotation = session.get(
+        Annotation, annotation_id, with_for_update={"read": True} if lock else None
+    )
     if annotation is None:
         raise InvalidLink(
             f"{field} {annotation_id} is not an existing annotation",
@@ -65,8 +71,12 @@ def _checked_ends(
             "a link joins two different annotations",
             errors={"target_id": ["must differ from source_id"]},
         )
-    source = _end(session, "source_id", source_id)
-    target = _end(session, "target_id", target_id)
+    # The source read first for its document, whose lock comes before the ends', as
+    # batches and changes of the text take them.
+    document_id = _end(session, "source_id", source_id).document_id
+    session.get(Document, document_id, with_for_update={"read": True})
+    source = _end(session, "source_id", source_id, lock=True)
+    target = _end(session, "target_id", target_id, lock=True)
     if source.document_id != target.document_id:
         raise InvalidLink(
             f"the ends belong to different documents ({source.document_id} and "
@@ -245,8 +255,21 @@ def _reinsert(
     session: Session, wire: dict[str, Any], *, actor: str, cause: history.Pending | None
 ) -> Link:
     values = native.link_values(wire)
+    # Dangling as its ends are now, not as they were when it was deleted.
+    anchors = session.scalars(
+        select(Annotation.anchor).where(
+            Annotation.id.in_([values["source_id"], values["target_id"]])
+        )
+    ).all()
     insert_as_is(
-        session, Link, {**values, "version": values["version"] + 1, "updated_at": utcnow()}
+        session,
+        Link,
+        {
+            **values,
+            "dangling": "orphaned" in anchors,
+            "version": values["version"] + 1,
+            "updated_at": utcnow(),
+        },
     )
     link = session.get_one(Link, values["id"])
     history.record(session, "restore", "link", by=actor, after=native.link(link), cause=cause)

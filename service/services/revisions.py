@@ -66,11 +66,14 @@ def replace_text(
     old_text, old_revision, now = document.text, document.revision, utcnow()
     # Wire rows (services.wire): the history needs every annotation that moves in its
     # wire form, and these give it without building ids, times and dicts per row.
+    # Locked (PostgreSQL): an annotation edited or deleted meanwhile is read as it is
+    # once that commits, and one edited after waits and then finds its version stale.
     rows = list(
         session.execute(
             select(*wire.columns(session, WIRE_ATTRIBUTES))
             .where(Annotation.document_id == document.id)
             .order_by(Annotation.start, Annotation.end, Annotation.id)
+            .with_for_update()
         ).all()
     )
     placed = [row for row in rows if row.anchor != ORPHANED]

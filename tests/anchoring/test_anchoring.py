@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from service import anchoring
 from service.anchoring import FUZZY_THRESHOLD, Placement, Span, reanchor, similarity
 
 LEDE = "North Korea has sent 3,000 troops to Russia, South Korea's spy agency said on Friday."
@@ -304,3 +305,17 @@ def test_a_span_that_does_not_describe_the_old_text_is_refused(bad: Span) -> Non
 )
 def test_similarity_is_blind_to_typography(a: str, b: str, expected: float) -> None:
     assert similarity(a, b) == pytest.approx(expected)
+
+
+def test_texts_of_more_sentences_than_codes_are_diffed_by_character(monkeypatch):
+    """The first pass codes each distinct sentence as one character; a text with more
+    of them than there are characters (1.8M code points of 3-character sentences) was
+    a 500. It now goes to the character diff, and the spans still follow."""
+    monkeypatch.setattr(anchoring, "SENTENCE_CODES", 4)
+    old = "Kim met Putin. Xi came. Moon left. Abe spoke. Kim said yes."
+    new = "Today: " + old
+    spans = [Span(0, 3, "Kim"), Span(46, 49, "Kim")]
+    assert reanchor(old, new, spans) == [
+        Placement("shifted", 7, 10, "Kim", 1.0),
+        Placement("shifted", 53, 56, "Kim", 1.0),
+    ]

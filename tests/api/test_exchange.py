@@ -582,3 +582,16 @@ def test_an_import_does_not_match_an_orphaned_annotation(client, session):
     assert report["annotations"] == {"created": 1, "matched": 0, "not_located": 0}
     listed = client.get(f"/v1/documents/{document.id}/annotations").json["items"]
     assert [(a["start"], a["end"], a["text"]) for a in listed] == [(0, 3, "Zel")]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type", "body"),
+    [
+        ("pubannotation", "application/json", json.dumps(PUBANNOTATION)),
+        ("jsonl", "application/x-ndjson", _bundle()),
+    ],
+)
+def test_a_byte_order_mark_before_the_json_is_ignored(client, fmt, media_type, body):
+    response = post_import(client, fmt, "\ufeff".encode() + body.encode(), media_type)
+    assert response.status_code == 200, response.json
+    assert response.json["documents"][0]["annotations"]["created"] == 2

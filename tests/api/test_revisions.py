@@ -107,6 +107,25 @@ def test_placing_an_orphan_again_clears_its_links(client, session):
     assert [link["dangling"] for link in links] == [False, False]
 
 
+def test_a_link_deleted_while_dangling_comes_back_as_its_ends_are_now(client, session):
+    document, made = layer(session)
+    put_text(client, document.id, CORRECTED)
+    links = client.get(f"/v1/documents/{document.id}/links").json["items"]
+    assert True in [link["dangling"] for link in links]
+    for link in links:
+        assert client.delete(f"/v1/links/{link['id']}").status_code == 204
+    orphan = client.get(f"/v1/annotations/{made['allies'].id}").json
+    start = CORRECTED.index("friends")
+    placed = client.patch(
+        f"/v1/annotations/{orphan['id']}",
+        json={"start": start, "end": start + 7},
+        headers={"If-Match": f'"{orphan["version"]}"'},
+    )
+    assert placed.status_code == 200, placed.json
+    restored = [client.post(f"/v1/links/{link['id']}/restore") for link in links]
+    assert [(r.status_code, r.json["dangling"]) for r in restored] == [(200, False)] * 2
+
+
 def test_an_orphan_sent_back_as_read_may_be_relabelled(client, session):
     document, made = layer(session)
     put_text(client, document.id, CORRECTED)
