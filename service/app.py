@@ -21,7 +21,12 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unsupporte
 from service import api as api_views
 from service import auth, current, logs, metrics, ui
 from service.api import contract
-from service.api.common import PROBLEM_STATUSES, check_idempotency, problem_response_name
+from service.api.common import (
+    PROBLEM_STATUSES,
+    check_idempotency,
+    problem_response_name,
+    replay_after_refusal,
+)
 from service.config import Settings
 from service.db import Database, make_engine
 from service.errors import (
@@ -325,7 +330,7 @@ def _check_body() -> None:
 def _register_error_handlers(app: flask.Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> flask.Response:
-        return problem_response(error.problem(), error.headers)
+        return replay_after_refusal() or problem_response(error.problem(), error.headers)
 
     @app.errorhandler(StaleDataError)
     def _stale(_error: StaleDataError) -> flask.Response:
@@ -344,7 +349,7 @@ def _register_error_handlers(app: flask.Flask) -> None:
                 "the request conflicts with a concurrent change (an annotation deleted "
                 "meanwhile, say); read again and retry"
             )
-        return problem_response(conflict.problem())
+        return replay_after_refusal() or problem_response(conflict.problem())
 
     @app.errorhandler(DataError)
     def _unstorable(error: DataError) -> flask.Response:

@@ -515,3 +515,23 @@ def test_a_link_to_an_end_being_orphaned_is_refused_or_flagged(server: LiveServe
         assert made.status in (201, 422), made.body
         if made.status == 201:
             assert client.get(f"/v1/links/{made.body['id']}").body["dangling"] is True
+
+
+def test_concurrent_retries_of_a_link_with_one_key_all_get_its_answer(server: LiveServer):
+    """The retries that run while the first is writing are refused as duplicates by
+    the link it wrote: each gets the first's stored answer instead of that 409."""
+    client = server.client()
+    for round_ in range(5):
+        document_id = new_document(client, "Kim met Putin.")
+        kim, putin = (
+            new_annotation(client, document_id, 0, 3),
+            new_annotation(client, document_id, 8, 13),
+        )
+        body = {"type": "coreference", "source_id": kim["id"], "target_id": putin["id"]}
+        headers = {"Idempotency-Key": f"link-{round_}"}
+        sends = [
+            partial(server.client().request, "POST", "/v1/links", body, headers) for _ in range(8)
+        ]
+        answers = _at_once(*sends)
+        assert {(a.status, a.body["id"]) for a in answers} == {(201, answers[0].body["id"])}
+        assert len(client.all_items(f"/v1/documents/{document_id}/links")) == 1

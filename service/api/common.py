@@ -166,6 +166,22 @@ def commit(session: Session, response: flask.Response) -> flask.Response:
     return response
 
 
+def replay_after_refusal() -> flask.Response | None:
+    """A POST with an Idempotency-Key refused by what a concurrent request with the same
+    key wrote (a duplicate link, a restore already made): that request's stored
+    response, which its retry is owed, if it has committed; else None."""
+    pending = flask.g.get("idempotency")
+    if pending is None:
+        return None
+    key, request_hash = pending
+    session = get_session()
+    session.rollback()
+    winner = idempotency.find(session, actor(), key)
+    if winner is None or winner.request_hash != request_hash:
+        return None  # another request's key: the refusal stands (a 422 of its own)
+    return _replay(winner, request_hash)
+
+
 def check_idempotency() -> flask.Response | None:
     """before_request: a POST whose Idempotency-Key was seen before gets the stored
     response; the same key with another request is a 422."""

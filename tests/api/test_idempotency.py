@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from service.models import Document
+from service.services import idempotency
+from tests.factories import make_annotation, make_document
 
 
 def count(session):
@@ -110,3 +112,50 @@ def test_require_if_match_makes_writes_without_it_428(make_app):
     assert client.delete(url).status_code == 428
     assert client.patch(url, json={"title": "T"}, headers={"If-Match": '"1"'}).status_code == 200
     assert client.delete(url, headers={"If-Match": '"2"'}).status_code == 204
+
+
+def _first_lookup_misses(monkeypatch):
+    """The retry's first look for its key finds nothing, as when the first request with
+    that key commits just after the retry began."""
+    real, calls = idempotency.find, []
+
+    def find(*args, **kwargs):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency, "find", find)
+    return calls
+
+
+def test_a_retry_refused_by_what_its_first_request_wrote_gets_that_answer(
+    client, session, monkeypatch
+):
+    document = make_document(session, "Kim met Putin.")
+    kim, putin = (
+        make_annotation(session, document, "Kim"),
+        make_annotation(session, document, "Putin"),
+    )
+    session.commit()
+    body = {"type": "coreference", "source_id": str(kim.id), "target_id": str(putin.id)}
+    headers = {"Idempotency-Key": "link-once"}
+    first = client.post("/v1/links", json=body, headers=headers)
+    assert first.status_code == 201
+    calls = _first_lookup_misses(monkeypatch)
+    retry = client.post("/v1/links", json=body, headers=headers)
+    assert len(calls) == 2, "the duplicate was refused, then the key looked up again"
+    assert (retry.status_code, retry.json) == (201, first.json)
+    assert retry.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_refusal_with_no_stored_answer_stays_a_refusal(client, session):
+    document = make_document(session, "Kim met Putin.")
+    kim, putin = (
+        make_annotation(session, document, "Kim"),
+        make_annotation(session, document, "Putin"),
+    )
+    session.commit()
+    body = {"type": "coreference", "source_id": str(kim.id), "target_id": str(putin.id)}
+    assert client.post("/v1/links", json=body).status_code == 201
+    again = client.post("/v1/links", json=body, headers={"Idempotency-Key": "another"})
+    assert again.status_code == 409
+    assert "already exists" in again.json["detail"]
