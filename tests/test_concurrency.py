@@ -535,3 +535,31 @@ def test_concurrent_retries_of_a_link_with_one_key_all_get_its_answer(server: Li
         answers = _at_once(*sends)
         assert {(a.status, a.body["id"]) for a in answers} == {(201, answers[0].body["id"])}
         assert len(client.all_items(f"/v1/documents/{document_id}/links")) == 1
+
+
+def test_a_label_removed_while_it_is_used_is_refused_one_way_or_the_other(server: LiveServer):
+    """PUT /v1/schema without a label, racing an annotation with it: the schema change
+    waits for the write and is refused (409), or the write waits for the change and is
+    refused (422); never both in force."""
+    client = server.client()
+    schema = client.get("/v1/schema").body
+    keep = {"annotation_types": schema["annotation_types"], "link_types": schema["link_types"]}
+    narrowed = json.loads(json.dumps(keep))
+    narrowed["annotation_types"]["entity"]["labels"].remove("LAW")
+    document_id = new_document(client, "The Military Service Act was passed.")
+    for round_ in range(12):
+        annotate = partial(
+            _after,
+            round_ % 3 * 0.002,
+            server.client(),
+            "POST",
+            f"/v1/documents/{document_id}/annotations",
+            {"type": "entity", "label": "LAW", "start": 4, "end": 25},
+        )
+        change = partial(server.client().request, "PUT", "/v1/schema", narrowed)
+        made, changed = _at_once(annotate, change)
+        assert (made.status, changed.status) in {(201, 409), (422, 200)}, (made.body, changed.body)
+        if made.status == 201:
+            assert client.request("DELETE", f"/v1/annotations/{made.body['id']}").status == 204
+        else:
+            assert client.request("PUT", "/v1/schema", keep).status == 200

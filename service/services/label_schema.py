@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -95,7 +95,22 @@ def rules_of(schema: LabelSchema) -> Rules:
     return _rules(schema.version, schema.annotation_types, schema.link_types)
 
 
+# The advisory lock that keeps a schema change and the writes checked by the schema
+# apart (PostgreSQL; SQLite has one writer at a time): writers share it, a change of
+# the schema takes it alone. One bigint key: "schema" in ASCII.
+SCHEMA_LOCK = 0x736368656D61
+
+
+def _lock_schema(session: Session, *, alone: bool) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {function}(:key)"), {"key": SCHEMA_LOCK})
+
+
 def current_rules(session: Session) -> Rules:
+    """The rules a write is checked by, in force until its transaction ends: a change
+    of the schema waits for the writes that read it, and they for the change."""
+    _lock_schema(session, alone=False)
     return rules_of(current(session))
 
 
@@ -125,6 +140,7 @@ def replace(
     expected_version: int | None = None,
 ) -> LabelSchema:
     """Put a new schema in force, unless stored annotations or links would break it."""
+    _lock_schema(session, alone=True)
     in_force = current(session)
     if expected_version is not None and expected_version != in_force.version:
         raise PreconditionFailed(
