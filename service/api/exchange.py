@@ -282,7 +282,7 @@ class CorpusExport(MethodView):
 
 def _parse_import(fmt: str, raw: bytes) -> list[IncomingDocument]:
     if fmt == "brat":
-        return brat.parse_zip(raw)
+        return brat.parse_zip(raw, max_unpacked=settings().max_body_bytes)
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark, from editors
     except UnicodeDecodeError:

@@ -223,11 +223,19 @@ def zip_stream(exports: Iterator[Exported]) -> Iterator[bytes]:
 # --- import -----------------------------------------------------------------------------
 
 
-def parse_zip(data: bytes) -> list[IncomingDocument]:
+def parse_zip(data: bytes, max_unpacked: int | None = None) -> list[IncomingDocument]:
+    """The documents of a zip of .txt/.ann pairs, which may unpack to ``max_unpacked``
+    bytes at most (the sizes its entries declare, which reading them keeps to)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise FormatError("", "not a zip archive") from None
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if max_unpacked is not None and unpacked > max_unpacked:
+        raise FormatError(
+            "",
+            f"the archive unpacks to {unpacked} bytes, more than a body may hold ({max_unpacked})",
+        )
     names = archive.namelist()
     texts = sorted(n for n in names if n.endswith(".txt"))
     for name in names:

@@ -595,3 +595,17 @@ def test_a_byte_order_mark_before_the_json_is_ignored(client, fmt, media_type, b
     response = post_import(client, fmt, "\ufeff".encode() + body.encode(), media_type)
     assert response.status_code == 200, response.json
     assert response.json["documents"][0]["annotations"]["created"] == 2
+
+
+def test_a_zip_that_unpacks_beyond_the_body_limit_is_refused_unread(make_app):
+    client = make_app(max_body_bytes=2_000).test_client()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as written:
+        written.writestr("big.txt", "A" * 5_000)  # a few dozen bytes packed
+    assert len(archive.getvalue()) < 2_000
+    response = post_import(client, "brat", archive.getvalue(), "application/zip")
+    assert response.status_code == 422
+    assert response.json["errors"]["/"] == [
+        "the archive unpacks to 5000 bytes, more than a body may hold (2000)"
+    ]
+    assert client.get("/v1/documents").json["items"] == []
