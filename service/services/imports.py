@@ -286,14 +286,26 @@ def _place(
     return locate(stored, exact, prefix, suffix, hint=offsets[0] if offsets else None)
 
 
+# Copies of a quote weighed by their context, at most (each costs some microseconds).
+MAX_COPIES = 1_000
+
+
 def locate(
     text: str, exact: str, prefix: str, suffix: str, *, hint: int | None = None
 ) -> tuple[int, int] | None:
     """The occurrence of ``exact`` in ``text`` whose surroundings best match ``prefix``
-    and ``suffix`` (most matching characters next to it), nearest to ``hint`` on a tie."""
+    and ``suffix`` (most matching characters next to it), nearest to ``hint`` on a tie
+    (the first, without a hint). A quote of more than MAX_COPIES copies and none with
+    its whole context is too ambiguous to place: None."""
+    whole = _with_whole_context(text, prefix + exact + suffix, len(prefix), hint)
+    if whole is not None:  # the best score there is: no need to weigh every copy
+        return whole, whole + len(exact)
     best, best_score = None, (-1, 0)
-    at = text.find(exact)
+    at, copies = text.find(exact), 0
     while at != -1:
+        copies += 1
+        if copies > MAX_COPIES:
+            return None
         before = anchoring.common_suffix(text[max(0, at - len(prefix)) : at], prefix)
         after = anchoring.common_prefix(
             text[at + len(exact) : at + len(exact) + len(suffix)], suffix
@@ -303,6 +315,19 @@ def locate(
             best, best_score = (at, at + len(exact)), score
         at = text.find(exact, at + 1)
     return best
+
+
+def _with_whole_context(text: str, whole: str, before: int, hint: int | None) -> int | None:
+    """Where the quote starts in the copy of prefix + quote + suffix nearest ``hint``
+    (the earlier of two as near; the first without a hint), if the text holds one."""
+    if hint is None:
+        at = text.find(whole)
+        return None if at < 0 else at + before
+    edge = hint - before  # where a copy starts whose quote starts at the hint
+    left = text.rfind(whole, 0, edge + len(whole)) if edge >= 0 else -1
+    right = text.find(whole, max(0, edge))
+    starts = [at + before for at in (left, right) if at >= 0]
+    return min(starts, key=lambda start: (abs(start - hint), start)) if starts else None
 
 
 def target_document(

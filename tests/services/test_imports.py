@@ -1,0 +1,45 @@
+"""Locating a quote in a stored text (services.imports.locate)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.services import imports
+
+texts = st.text(alphabet="ab .", min_size=1, max_size=40)
+
+
+@given(texts, st.data())
+def test_the_copy_with_its_whole_context_is_the_one_weighing_every_copy_finds(text, data):
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    prefix = data.draw(
+        st.sampled_from([text[max(0, start - n) : start] for n in range(5)] + ["b."])
+    )
+    suffix = text[end : end + data.draw(st.integers(0, 4))]
+    hint = data.draw(st.none() | st.integers(0, len(text)))
+    found = imports.locate(text, text[start:end], prefix, suffix, hint=hint)
+    weighed = _weighing_every_copy(text, text[start:end], prefix, suffix, hint)
+    assert found == weighed
+
+
+def _weighing_every_copy(text, exact, prefix, suffix, hint):
+    original = imports._with_whole_context
+    imports._with_whole_context = lambda *_args: None
+    try:
+        return imports.locate(text, exact, prefix, suffix, hint=hint)
+    finally:
+        imports._with_whole_context = original
+
+
+def test_a_quote_with_its_context_is_found_without_weighing_its_copies():
+    text = "a " * 100_000 + "the a here"
+    assert imports.locate(text, "a", "the ", " here") == (len(text) - 6, len(text) - 5)
+
+
+def test_a_quote_of_too_many_copies_none_in_its_context_is_not_placed(monkeypatch):
+    monkeypatch.setattr(imports, "MAX_COPIES", 3)
+    assert imports.locate("a b a c a", "a", "c ", "") == (8, 9)
+    assert imports.locate("a b a c a d", "a", "c ", "x") == (8, 9)
+    assert imports.locate("a b a c a d a", "a", "c ", "x") is None
