@@ -411,6 +411,7 @@ def test_labels_edited_while_the_text_changes_keep_every_span_on_its_text(server
         client = server.client()
         try:
             for round_ in range(8):
+                time.sleep(0.05)  # room for label edits between the moves, as well as during
                 current = client.get(f"/v1/documents/{document_id}")
                 response = client.request(
                     "PUT",
