@@ -490,32 +490,71 @@ def test_links_made_while_their_end_is_deleted_are_kept_or_recorded_deleted(serv
         assert sorted(link["id"] for link in restored.body["links"]) == sorted(created)
 
 
-def test_a_link_to_an_end_being_orphaned_is_refused_or_flagged(server: LiveServer):
+@pytest.mark.parametrize("orphaned", ["source", "target"])
+def test_a_link_to_an_end_being_orphaned_is_refused_or_flagged(server: LiveServer, orphaned: str):
+    """A link made while a change of the text orphans one of its ends: refused, or made
+    and flagged dangling. The text is long and annotated, so that the change takes a
+    while and the link's first look at its ends falls within it."""
     client = server.client()
-    for _ in range(10):
-        document_id = new_document(client, "Kim met Putin in Pyongyang.")
-        kim = new_annotation(client, document_id, 0, 3)
-        putin = new_annotation(client, document_id, 8, 13)
+    filler = " ".join(f"w{i:04d}" for i in range(1_500))
+    text = "Kim met Putin. " + filler
+    corrected = {"source": "Xi met Putin. ", "target": "Kim met Xi. "}[orphaned] + filler
+    for round_ in range(10):
+        document_id = new_document(client, text)
+        ends = {
+            "source": new_annotation(client, document_id, 0, 3),
+            "target": new_annotation(client, document_id, 8, 13),
+        }
+        layer = [
+            {"type": "entity", "label": "PERSON", "start": 15 + 6 * i, "end": 20 + 6 * i}
+            for i in range(0, 1_500, 2)
+        ]
+        made = client.request(
+            "POST", f"/v1/documents/{document_id}/annotations/batch", {"annotations": layer}
+        )
+        assert made.status == 201, made.body
+        link = {"type": "coreference", "source_id": ends["source"]["id"]}
+        link["target_id"] = ends["target"]["id"]
         made, edited = _at_once(
-            partial(
-                server.client().request,
-                "POST",
-                "/v1/links",
-                {"type": "coreference", "source_id": kim["id"], "target_id": putin["id"]},
-            ),
+            partial(_after, round_ % 5 * 0.004, server.client(), "POST", "/v1/links", link),
             partial(
                 server.client().request,
                 "PUT",
                 f"/v1/documents/{document_id}/text",
-                {"text": "Kim met Xi in Beijing."},
+                {"text": corrected},
                 {"If-Match": '"1"'},
             ),
         )
         assert edited.status == 200, edited.body
-        assert putin["id"] in edited.body["anchoring"]["orphaned_ids"]
+        assert edited.body["anchoring"]["orphaned_ids"] == [ends[orphaned]["id"]]
         assert made.status in (201, 422), made.body
         if made.status == 201:
             assert client.get(f"/v1/links/{made.body['id']}").body["dangling"] is True
+
+
+def test_two_schema_changes_from_one_version_one_is_412(server: LiveServer):
+    client = server.client()
+    for round_ in range(6):
+        read = client.get("/v1/schema")
+        changes = []
+        for label in (f"ONE{round_}", f"TWO{round_}"):
+            body = {
+                "annotation_types": read.body["annotation_types"],
+                "link_types": read.body["link_types"],
+            }
+            body = json.loads(json.dumps(body))
+            body["annotation_types"]["entity"]["labels"].append(label)
+            changes.append(
+                partial(
+                    server.client().request,
+                    "PUT",
+                    "/v1/schema",
+                    body,
+                    {"If-Match": read.headers["ETag"]},
+                )
+            )
+        answers = _at_once(*changes)
+        assert sorted(a.status for a in answers) == [200, 412], [a.body for a in answers]
 
 
 def test_concurrent_retries_of_a_link_with_one_key_all_get_its_answer(server: LiveServer):

@@ -19,7 +19,7 @@ import marshmallow as ma
 import orjson
 import werkzeug.exceptions
 from flask_smorest import Blueprint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
@@ -175,8 +175,11 @@ def replay_after_refusal() -> flask.Response | None:
         return None
     key, request_hash = pending
     session = get_session()
-    session.rollback()
-    winner = idempotency.find(session, actor(), key)
+    try:
+        session.rollback()
+        winner = idempotency.find(session, actor(), key)
+    except SQLAlchemyError:  # the database gone meanwhile: the refusal is the answer
+        return None
     if winner is None or winner.request_hash != request_hash:
         return None  # another request's key: the refusal stands (a 422 of its own)
     return _replay(winner, request_hash)

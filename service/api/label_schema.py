@@ -56,7 +56,7 @@ class LabelSchema(MethodView):
         annotations or links would break the new schema, nothing changes and the 409
         lists them."""
         session = get_session()
-        check_if_match(label_schema.current(session).version)
+        check_if_match(label_schema.current_for_change(session).version)
         schema = label_schema.replace(
             session, fields["annotation_types"], fields["link_types"], actor=actor()
         )

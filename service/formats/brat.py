@@ -11,8 +11,9 @@ an ``.ann`` beside it.
   ``db``, ``id`` and an optional ``name``).
 - ``#`` AnnotatorNotes lines carry, as JSON, whatever must survive exactly: the
   attributes, status and confidence of a span, the attributes of a link, and a label
-  or link type that is not one word (brat's are single words: written there with
-  ``_`` for each run of white space). On import they win over the T, R and A lines.
+  that is not one word (brat's are single words: written there with ``_`` for each
+  run of white space; the note's label wins while the T line still shows it so). On
+  import notes win over the A lines.
   Attributes named ``Type`` or ``Status``, and normalizations that are not single
   words, are left to the note.
 - In a zip of several documents each pair is named by its document's external_id
@@ -27,6 +28,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ from service.formats.exchange import (
 COREFERENCE = "coreference"
 SIMPLE_VALUE = re.compile(r"\S+")  # one word: fullmatch only
 RESERVED_ATTRIBUTES = ("Type", "Status")
+MAX_EXTERNAL_ID = 512  # as the API takes them
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,8 @@ def ann(exported: Exported) -> str:
         for key, value in a["attributes"].items():
             if key in RESERVED_ATTRIBUTES:
                 continue
-            if key == "normalizations" and isinstance(value, list):
-                for norm in value:
+            if key == "normalizations":  # N lines, when a list; the note keeps it anyway
+                for norm in value if isinstance(value, list) else []:
                     if _writable_normalization(norm):
                         name = norm.get("name", "")
                         lines.append(
@@ -112,15 +115,10 @@ def ann(exported: Exported) -> str:
     for number, item in enumerate(exported.links, 1):
         rid = f"R{number}"
         source, target = ids[item["source_id"]], ids[item["target_id"]]
-        link_type = _token(item["type"])
-        lines.append(f"{rid}\t{link_type} Arg1:{source} Arg2:{target}")
-        link_note: dict[str, Any] = {}
+        lines.append(f"{rid}\t{item['type']} Arg1:{source} Arg2:{target}")  # one word already
         if item["attributes"]:
-            link_note["attributes"] = item["attributes"]
-        if link_type != item["type"]:
-            link_note["type"] = item["type"]
-        if link_note:
-            lines.append(f"{numbered('#')}\tAnnotatorNotes {rid}\t{_json(link_note)}")
+            shown = _json({"attributes": item["attributes"]})
+            lines.append(f"{numbered('#')}\tAnnotatorNotes {rid}\t{shown}")
     for chain in _chains(exported, ids):
         lines.append("*\tEquiv " + " ".join(chain))
     return "\n".join(lines) + ("\n" if lines else "")
@@ -236,7 +234,7 @@ def parse_zip(data: bytes, max_unpacked: int | None = None) -> list[IncomingDocu
             "",
             f"the archive unpacks to {unpacked} bytes, more than a body may hold ({max_unpacked})",
         )
-    names = archive.namelist()
+    names = set(archive.namelist())
     texts = sorted(n for n in names if n.endswith(".txt"))
     for name in names:
         if name.endswith(".ann") and f"{name[:-4]}.txt" not in names:
@@ -247,16 +245,27 @@ def parse_zip(data: bytes, max_unpacked: int | None = None) -> list[IncomingDocu
     for name, base_name in zip(texts, base_names, strict=True):
         stem = name[:-4]
         ann_name = f"{stem}.ann"
-        text = _utf8(archive.read(name), name)
-        ann_text = _utf8(archive.read(ann_name), ann_name) if ann_name in names else ""
+        text = _utf8(_read(archive, name), name)
+        ann_text = _utf8(_read(archive, ann_name), ann_name) if ann_name in names else ""
         document = parse(text, ann_text, ann_name)
         # Folders are how a brat collection is kept: the file's name is its id, unless
         # two folders hold files of one name.
-        document.fields["external_id"] = name if base_name in shared else base_name
+        external_id = name if base_name in shared else base_name
+        if len(external_id) > MAX_EXTERNAL_ID:
+            raise FormatError(name, f"a name longer than {MAX_EXTERNAL_ID} characters")
+        document.fields["external_id"] = external_id
         documents.append(document)
     if not documents:
         raise FormatError("", "the archive holds no .txt files")
     return documents
+
+
+def _read(archive: zipfile.ZipFile, name: str) -> bytes:
+    """An entry's bytes; a damaged, encrypted or oddly compressed one is FormatError."""
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError) as error:
+        raise FormatError(name, f"cannot be read from the archive: {error}") from None
 
 
 def _utf8(data: bytes, name: str) -> str:
@@ -273,7 +282,7 @@ def parse(text: str, ann_text: str, name: str = "document.ann") -> IncomingDocum
     relations: dict[str, IncomingLink] = {}
     notes: list[tuple[str, str, str]] = []
     chains: list[tuple[list[str], str]] = []
-    attribute_lines: list[tuple[str, str, str, str]] = []
+    attribute_lines: list[tuple[str | None, str, str, str]] = []
     # Only \n ends a line: span texts may hold other line separators.
     for number, line in enumerate(ann_text.split("\n"), 1):
         where = f"{name}:{number}"
@@ -310,7 +319,7 @@ def parse(text: str, ann_text: str, name: str = "document.ann") -> IncomingDocum
                 norm = {"db": db, "id": identifier}
                 if len(fields) > 2 and fields[2]:
                     norm["name"] = fields[2]
-                attribute_lines.append(("normalizations", target, json.dumps(norm), where))
+                attribute_lines.append((None, target, json.dumps(norm), where))  # None: N line
             else:
                 raise FormatError(where, f"unknown annotation kind {fields[0]!r}")
         except (IndexError, ValueError) as error:
@@ -325,8 +334,10 @@ def parse(text: str, ann_text: str, name: str = "document.ann") -> IncomingDocum
             span.type = value
         elif key == "Status":
             span.status = value
-        elif key == "normalizations":
-            span.attributes.setdefault("normalizations", []).append(json.loads(value))
+        elif key is None:  # an N line's normalization
+            listed = span.attributes.setdefault("normalizations", [])
+            if isinstance(listed, list):
+                listed.append(json.loads(value))
         else:
             span.attributes[key] = value or True
     for target, body, where in notes:
@@ -338,14 +349,15 @@ def parse(text: str, ann_text: str, name: str = "document.ann") -> IncomingDocum
             continue
         if target in spans:
             span = spans[target]
-            span.label = note.get("label", span.label)
+            label = note.get("label")
+            if isinstance(label, str) and _token(label) == span.label:
+                span.label = label  # unless the T line's label was edited since
             span.attributes = mapping(note.get("attributes"), where)
             span.status = note.get("status", span.status)
             span.confidence = note.get("confidence")
             if "start" in note and "end" in note:
                 span.start, span.end = note["start"], note["end"]
         elif target in relations:
-            relations[target].type = note.get("type", relations[target].type)
             relations[target].attributes = mapping(note.get("attributes"), where)
         else:
             raise FormatError(where, f"{target} is not an annotation of this file")

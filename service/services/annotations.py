@@ -253,9 +253,6 @@ def update(
     if new["status"] is None:
         new["status"] = "accepted"
     rules = label_schema.current_rules(session)
-    if (new["type"], new["label"]) != (annotation.type, annotation.label):
-        _check_label(rules, new["type"], new["label"])
-        _check_links_still_fit(session, rules, annotation, new["type"], new["label"])
     # A span sent back as it was read is no change (an orphan's is not in the text).
     placing = any(
         name in changes and changes[name] != getattr(annotation, name)
@@ -263,6 +260,13 @@ def update(
     )
     if placing:
         document = session.get_one(Document, annotation.document_id, with_for_update={"read": True})
+    # Its own lock after its document's, as a change of the text takes them: a link made
+    # to it meanwhile is committed before its links are checked against its new label.
+    lock_unchanged(session, annotation)
+    if (new["type"], new["label"]) != (annotation.type, annotation.label):
+        _check_label(rules, new["type"], new["label"])
+        _check_links_still_fit(session, rules, annotation, new["type"], new["label"])
+    if placing:
         new["text"] = span_text(document, new["start"], new["end"], changes.get("text"))
         # Placed by hand on the current text, an orphan included.
         new["anchor"] = "exact"
@@ -325,8 +329,14 @@ def delete(session: Session, annotation: Annotation, *, actor: str) -> None:
     cause = history.record(
         session, "delete", "annotation", by=actor, before=native.annotation(annotation)
     )
+    # Its links locked too, in one order (two deletions of the ends of links both ways
+    # would otherwise each hold one), and read as they are once a change to them commits.
     for link in session.scalars(
-        select(Link).where(or_(Link.source_id == annotation.id, Link.target_id == annotation.id))
+        select(Link)
+        .where(or_(Link.source_id == annotation.id, Link.target_id == annotation.id))
+        .order_by(Link.id)
+        .with_for_update(),
+        execution_options={"populate_existing": True},
     ):
         history.record(session, "delete", "link", by=actor, before=native.link(link), cause=cause)
     session.delete(annotation)

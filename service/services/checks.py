@@ -42,9 +42,17 @@ def refuse_unstorable(value: Any, field: str) -> None:
         )
 
 
-def unstorable(value: Any) -> str | None:
+# Arrays and objects within each other, at most: the JSON encoder of the JSON columns
+# (orjson) stops at 255.
+MAX_NESTING = 200
+
+
+def unstorable(value: Any, depth: int = 0) -> str | None:
     """What in ``value`` cannot be stored ("U+0000", "an unpaired surrogate U+D800",
-    "an integer beyond 64 bits", "a number that is not finite"), if anything."""
+    "an integer beyond 64 bits", "a number that is not finite", "arrays and objects
+    nested deeper than 200"), if anything."""
+    if depth > MAX_NESTING:
+        return f"arrays and objects nested deeper than {MAX_NESTING}"
     if isinstance(value, str):
         match = _UNSTORABLE.search(value)
         if match is None:
@@ -61,12 +69,12 @@ def unstorable(value: Any) -> str | None:
         return None if math.isfinite(value) else "a number that is not finite"
     if isinstance(value, dict):
         for key, item in value.items():
-            found_in = unstorable(key) or unstorable(item)
+            found_in = unstorable(key) or unstorable(item, depth + 1)
             if found_in is not None:
                 return found_in
     elif isinstance(value, list):
         for item in value:
-            found_in = unstorable(item)
+            found_in = unstorable(item, depth + 1)
             if found_in is not None:
                 return found_in
     return None

@@ -156,10 +156,19 @@ def delete(session: Session, document: Document, *, actor: str) -> None:
     cause = history.record(
         session, "delete", "document", by=actor, before=native.document(document)
     )
-    for link in session.scalars(select(Link).where(Link.document_id == document.id)):
+    # What goes with it locked, in one order, and read as it is once changes commit.
+    fresh = {"populate_existing": True}
+    for link in session.scalars(
+        select(Link).where(Link.document_id == document.id).order_by(Link.id).with_for_update(),
+        execution_options=fresh,
+    ):
         history.record(session, "delete", "link", by=actor, before=native.link(link), cause=cause)
     for annotation in session.scalars(
-        select(Annotation).where(Annotation.document_id == document.id)
+        select(Annotation)
+        .where(Annotation.document_id == document.id)
+        .order_by(Annotation.id)
+        .with_for_update(),
+        execution_options=fresh,
     ):
         history.record(
             session,

@@ -131,6 +131,13 @@ def _rules(
     )
 
 
+def current_for_change(session: Session) -> LabelSchema:
+    """The schema in force, with the lock a change of it holds to its commit: what an
+    If-Match is compared with, so that of two changes from one version one gets 412."""
+    _lock_schema(session, alone=True)
+    return current(session)
+
+
 def replace(
     session: Session,
     annotation_types: Mapping[str, Any],
@@ -140,8 +147,7 @@ def replace(
     expected_version: int | None = None,
 ) -> LabelSchema:
     """Put a new schema in force, unless stored annotations or links would break it."""
-    _lock_schema(session, alone=True)
-    in_force = current(session)
+    in_force = current_for_change(session)
     if expected_version is not None and expected_version != in_force.version:
         raise PreconditionFailed(
             f"the schema is at version {in_force.version}, not {expected_version}",

@@ -34,7 +34,10 @@ def _end(
     """A link's end; ``lock`` takes its row lock for share (PostgreSQL), so that a change
     of the text orphaning it, or its deletion, is committed before it is checked."""
     annotation = session.get(
-        Annotation, annotation_id, with_for_update={"read": True} if lock else None
+        Annotation,
+        annotation_id,
+        with_for_update={"read": True} if lock else None,
+        populate_existing=lock,  # as it is once the lock is had, not as read before
     )
     if annotation is None:
         raise InvalidLink(

@@ -193,3 +193,20 @@ def test_list_is_ordered_by_start_end_id(client, session, document):
     response = client.get(f"/v1/documents/{document.id}/annotations")
     got = [(a["start"], a["end"], a["id"]) for a in response.json["items"]]
     assert got == sorted((a.start, a.end, str(a.id)) for a in made)
+
+
+def test_attributes_nested_deeper_than_can_be_stored_are_422(client, session):
+    document = make_document(session, "Kim met Putin.")
+    session.commit()
+    deep: object = 1
+    for _ in range(201):
+        deep = [deep]
+    response = client.post(
+        f"/v1/documents/{document.id}/annotations",
+        json={"type": "entity", "label": "PERSON", "start": 0, "end": 3, "attributes": {"x": deep}},
+    )
+    assert response.status_code == 422
+    assert response.json["detail"] == (
+        "attributes holds arrays and objects nested deeper than 200, which cannot be stored"
+    )
+    assert client.get(f"/v1/documents/{document.id}/annotations").json["items"] == []

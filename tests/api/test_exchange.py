@@ -597,7 +597,7 @@ def test_a_byte_order_mark_before_the_json_is_ignored(client, fmt, media_type, b
     assert response.json["documents"][0]["annotations"]["created"] == 2
 
 
-def test_a_zip_that_unpacks_beyond_the_body_limit_is_refused_unread(make_app):
+def test_a_zip_that_unpacks_beyond_the_body_limit_is_refused(make_app):
     client = make_app(max_body_bytes=2_000).test_client()
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as written:
