@@ -283,11 +283,14 @@ def _register_docs_assets(app: flask.Flask) -> None:
 
 def _before_request() -> flask.Response | None:
     """Every request, in this order: its id and clock, the body's type and size, the
-    caller's identity and role, the replay of an Idempotency-Key seen before. (One hook,
-    not five: Flask's per-hook cost is paid on every request.)"""
+    caller's identity and role, a body sent in chunks (read only now), the replay of an
+    Idempotency-Key seen before. (One hook, not five: Flask's per-hook cost is paid on
+    every request.)"""
     logs.start_request()
-    _check_body()
+    chunked = _check_body()
     auth.authorize()
+    if chunked:
+        _read_chunked_body()  # only for whom the key lets in
     return check_idempotency()
 
 
@@ -296,35 +299,39 @@ def _after_request(response: flask.Response) -> flask.Response:
     return logs.finish_request(metrics.observe(response))
 
 
-def _check_body() -> None:
-    """Bodies are JSON, and no larger than the configured limit."""
+def _check_body() -> bool:
+    """Bodies are JSON, and no larger than the configured limit; returns whether the
+    body came in chunks, without a length, to be read once the caller is known."""
     request = current.request()
     if request.method not in BODY_METHODS:
-        return
+        return False
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
     if not has_body:
-        return
+        return False
     limit = flask.current_app.config["MAX_CONTENT_LENGTH"]
-    too_large = f"the request body is larger than {limit} bytes"
     if request.content_length and request.content_length > limit:
-        raise RequestEntityTooLarge(too_large)
-    # Sent in chunks, without a length: werkzeug stops reading at the limit without a
-    # word, and the rest would be dropped. Read it now, and look one byte beyond.
-    if (
-        request.content_length is None
-        and len(request.get_data(cache=True)) >= limit
-        and request.environ["wsgi.input"].read(1)
-    ):
-        raise RequestEntityTooLarge(too_large)
-    if request.is_json:
-        return
-    view = flask.current_app.view_functions.get(request.endpoint or "")
-    accepted: frozenset[str] = getattr(getattr(view, "view_class", None), "accepts", frozenset())
-    if request.mimetype not in accepted:
-        expected = ", ".join(sorted({"application/json", *accepted}))
-        raise UnsupportedMediaType(
-            f"the request body must be {expected}, not {request.mimetype or 'untyped'}"
+        raise RequestEntityTooLarge(f"the request body is larger than {limit} bytes")
+    if not request.is_json:
+        view = flask.current_app.view_functions.get(request.endpoint or "")
+        accepted: frozenset[str] = getattr(
+            getattr(view, "view_class", None), "accepts", frozenset()
         )
+        if request.mimetype not in accepted:
+            expected = ", ".join(sorted({"application/json", *accepted}))
+            raise UnsupportedMediaType(
+                f"the request body must be {expected}, not {request.mimetype or 'untyped'}"
+            )
+    return request.content_length is None
+
+
+def _read_chunked_body() -> None:
+    """A body sent in chunks, without a length: werkzeug stops reading at the limit
+    without a word, and the rest would be dropped. Read it now, and look one byte
+    beyond."""
+    request = current.request()
+    limit = flask.current_app.config["MAX_CONTENT_LENGTH"]
+    if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge(f"the request body is larger than {limit} bytes")
 
 
 def _register_error_handlers(app: flask.Flask) -> None:

@@ -609,3 +609,17 @@ def test_a_zip_that_unpacks_beyond_the_body_limit_is_refused(make_app):
         "the archive unpacks to 5000 bytes, more than a body may hold (2000)"
     ]
     assert client.get("/v1/documents").json["items"] == []
+
+
+def test_a_chunked_body_is_not_read_for_a_caller_without_a_key(make_app):
+    client = make_app(auth_mode="apikey", max_body_bytes=400).test_client()
+    stream = io.BytesIO(b'{"text": "' + b"x" * 1_000 + b'"}')
+    response = client.post(
+        "/v1/documents",
+        input_stream=stream,
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 401
+    assert stream.tell() == 0
