@@ -30,6 +30,7 @@ from service.api.common import (
 from service.config import Settings
 from service.db import Database, make_engine
 from service.errors import (
+    CHANGED_MEANWHILE,
     PROBLEM_MEDIA_TYPE,
     Conflict,
     DomainError,
@@ -341,11 +342,7 @@ def _register_error_handlers(app: flask.Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def _stale(_error: StaleDataError) -> flask.Response:
-        return problem_response(
-            PreconditionFailed(
-                "the resource was changed by another request meanwhile; read it again"
-            ).problem()
-        )
+        return problem_response(PreconditionFailed(CHANGED_MEANWHILE).problem())
 
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError) -> flask.Response:

@@ -73,6 +73,10 @@ class PreconditionFailed(DomainError):
     slug = "precondition-failed"
 
 
+# A 412 without an If-Match: the row changed between its read and its write.
+CHANGED_MEANWHILE = "the resource was changed by another request meanwhile; read it again"
+
+
 class PreconditionRequired(DomainError):
     status = 428
     slug = "precondition-required"

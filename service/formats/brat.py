@@ -42,6 +42,7 @@ from service.formats.exchange import (
     IncomingLink,
     extras,
     mapping,
+    one_word,
 )
 
 COREFERENCE = "coreference"
@@ -85,7 +86,7 @@ def ann(exported: Exported) -> str:
         pieces = _fragments(text, a["start"], a["end"])
         offsets = ";".join(f"{s} {e}" for s, e in pieces)
         shown = _shown(text, pieces)
-        label = _token(a["label"])
+        label = one_word(a["label"])
         lines.append(f"{tid}\t{label} {offsets}\t{shown}")
         lines.append(f"{numbered('A')}\tType {tid} {a['type']}")
         if a["status"] != "accepted":
@@ -127,11 +128,6 @@ def ann(exported: Exported) -> str:
 def _shown(text: str, pieces: list[tuple[int, int]]) -> str:
     """The text a T line shows: its fragments joined by spaces, on one line."""
     return " ".join(text[s:e] for s, e in pieces).replace("\r", " ").replace("\n", " ")
-
-
-def _token(value: str) -> str:
-    """A label or link type as brat can hold it: one word."""
-    return "_".join(value.split()) or "_"
 
 
 def _writable_normalization(norm: Any) -> bool:
@@ -350,7 +346,7 @@ def parse(text: str, ann_text: str, name: str = "document.ann") -> IncomingDocum
         if target in spans:
             span = spans[target]
             label = note.get("label")
-            if isinstance(label, str) and _token(label) == span.label:
+            if isinstance(label, str) and one_word(label) == span.label:
                 span.label = label  # unless the T line's label was edited since
             span.attributes = mapping(note.get("attributes"), where)
             span.status = note.get("status", span.status)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from service.formats.exchange import Exported
+from service.formats.exchange import Exported, one_word
 
 # Combining diacritical marks (and their supplements, extensions and half marks).
 MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
@@ -45,7 +45,8 @@ def document(exported: Exported) -> str:
             lines += [*sentence, ""]
             sentence = []
         owner = _owner(entities, start)
-        tag = "O" if owner is None else ("I-" if owner is current else "B-") + _tag(owner)
+        position = "I-" if owner is current else "B-"
+        tag = "O" if owner is None else position + one_word(owner["label"])
         current = owner
         sentence.append(f"{text[start:end]} _ _ {tag}")
         previous_end = end
@@ -56,10 +57,6 @@ def document(exported: Exported) -> str:
     if sentence:
         lines += [*sentence, ""]
     return "\n".join(lines) + "\n"
-
-
-def _tag(entity: dict) -> str:
-    return "_".join(entity["label"].split())
 
 
 def _owner(entities: list[dict], offset: int) -> dict | None:

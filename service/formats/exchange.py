@@ -127,6 +127,11 @@ def _check_members(item: object, where: str, members: dict[str, tuple[str, Any, 
             raise FormatError(where, f"{name} must be {words}, not {_kind(value)}")
 
 
+def one_word(value: str) -> str:
+    """A label as formats that split on white space hold it: each run of it ``_``."""
+    return "_".join(value.split()) or "_"
+
+
 def quote(text: str, start: int, end: int) -> tuple[str, str, str]:
     """The exact text of a span with some context on each side (TextQuoteSelector)."""
     return (

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.errors import PreconditionFailed, RuleViolation
+from service.errors import CHANGED_MEANWHILE, PreconditionFailed, RuleViolation
 
 # U+0000, which PostgreSQL refuses in text and JSON, and unpaired surrogates, which a
 # JSON "\ud800" escape can produce but no UTF-8 database or JSON encoder takes.
@@ -26,9 +26,7 @@ def lock_unchanged(session: Session, row: Any) -> None:
         select(model.version).where(model.id == row.id).with_for_update()
     ).scalar()
     if locked != row.version:
-        raise PreconditionFailed(
-            "the resource was changed by another request meanwhile; read it again"
-        )
+        raise PreconditionFailed(CHANGED_MEANWHILE)
 
 
 def refuse_unstorable(value: Any, field: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from service.models import Document
@@ -127,16 +128,22 @@ def _first_lookup_misses(monkeypatch):
     return calls
 
 
-def test_a_retry_refused_by_what_its_first_request_wrote_gets_that_answer(
-    client, session, monkeypatch
-):
+@pytest.fixture
+def link_body(session):
+    """A coreference link's body between two committed annotations."""
     document = make_document(session, "Kim met Putin.")
     kim, putin = (
         make_annotation(session, document, "Kim"),
         make_annotation(session, document, "Putin"),
     )
     session.commit()
-    body = {"type": "coreference", "source_id": str(kim.id), "target_id": str(putin.id)}
+    return {"type": "coreference", "source_id": str(kim.id), "target_id": str(putin.id)}
+
+
+def test_a_retry_refused_by_what_its_first_request_wrote_gets_that_answer(
+    client, link_body, monkeypatch
+):
+    body = link_body
     headers = {"Idempotency-Key": "link-once"}
     first = client.post("/v1/links", json=body, headers=headers)
     assert first.status_code == 201
@@ -147,14 +154,8 @@ def test_a_retry_refused_by_what_its_first_request_wrote_gets_that_answer(
     assert retry.headers["Idempotent-Replayed"] == "true"
 
 
-def test_a_refusal_with_no_stored_answer_stays_a_refusal(client, session):
-    document = make_document(session, "Kim met Putin.")
-    kim, putin = (
-        make_annotation(session, document, "Kim"),
-        make_annotation(session, document, "Putin"),
-    )
-    session.commit()
-    body = {"type": "coreference", "source_id": str(kim.id), "target_id": str(putin.id)}
+def test_a_refusal_with_no_stored_answer_stays_a_refusal(client, link_body):
+    body = link_body
     assert client.post("/v1/links", json=body).status_code == 201
     again = client.post("/v1/links", json=body, headers={"Idempotency-Key": "another"})
     assert again.status_code == 409

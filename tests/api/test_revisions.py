@@ -91,16 +91,21 @@ def test_links_to_orphans_are_kept_and_flagged(client, session):
     assert "orphaned" in refused.json["detail"]
 
 
-def test_placing_an_orphan_again_clears_its_links(client, session):
-    document, made = layer(session)
-    put_text(client, document.id, CORRECTED)
-    orphan = client.get(f"/v1/annotations/{made['allies'].id}").json
+def _place_the_orphan_again(client, annotation_id):
+    """PATCH the orphaned "allies" annotation onto "friends" in the corrected text."""
+    orphan = client.get(f"/v1/annotations/{annotation_id}").json
     start = CORRECTED.index("friends")
-    placed = client.patch(
+    return client.patch(
         f"/v1/annotations/{orphan['id']}",
         json={"start": start, "end": start + 7},
         headers={"If-Match": f'"{orphan["version"]}"'},
     )
+
+
+def test_placing_an_orphan_again_clears_its_links(client, session):
+    document, made = layer(session)
+    put_text(client, document.id, CORRECTED)
+    placed = _place_the_orphan_again(client, made["allies"].id)
     assert placed.status_code == 200, placed.json
     assert (placed.json["text"], placed.json["anchor"]) == ("friends", "exact")
     links = client.get(f"/v1/documents/{document.id}/links").json["items"]
@@ -114,13 +119,7 @@ def test_a_link_deleted_while_dangling_comes_back_as_its_ends_are_now(client, se
     assert True in [link["dangling"] for link in links]
     for link in links:
         assert client.delete(f"/v1/links/{link['id']}").status_code == 204
-    orphan = client.get(f"/v1/annotations/{made['allies'].id}").json
-    start = CORRECTED.index("friends")
-    placed = client.patch(
-        f"/v1/annotations/{orphan['id']}",
-        json={"start": start, "end": start + 7},
-        headers={"If-Match": f'"{orphan["version"]}"'},
-    )
+    placed = _place_the_orphan_again(client, made["allies"].id)
     assert placed.status_code == 200, placed.json
     restored = [client.post(f"/v1/links/{link['id']}/restore") for link in links]
     assert [(r.status_code, r.json["dangling"]) for r in restored] == [(200, False)] * 2
