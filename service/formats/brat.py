@@ -17,9 +17,10 @@ an ``.ann`` beside it.
   Attributes named ``Type`` or ``Status``, and normalizations that are not single
   words, are left to the note.
 - In a zip of several documents each pair is named by its document's external_id
-  (or id) with what a file name should not hold made ``_``, and ``-2``, ``-3``...
-  where two would have the same name; on import a document's external_id is the
-  ``.txt``'s name, or its path in the archive where two have the same name.
+  (or id), its ``/`` kept as folders, with what a file name should not hold made
+  ``_``, and ``-2``, ``-3``... where two would have the same name; on import a
+  document's external_id is the ``.txt``'s name, or its path in the archive where two
+  have the same name, so that such a pair comes back under its own external_id.
 """
 
 from __future__ import annotations
@@ -171,10 +172,18 @@ def _chains(exported: Exported, ids: dict[str, str]) -> list[list[str]]:
     return [sorted(group, key=lambda t: int(t[1:])) for group in groups.values() if len(group) > 1]
 
 
+def _file_name(external_id: str) -> str:
+    """A path for a document's pair: its external_id without ``.txt``, each folder kept
+    and each part made a safe file name (what a file name should not hold made ``_``;
+    an empty part, ``.`` or ``..`` is ``_``, so no entry leaves the archive's root)."""
+    parts = re.sub(r"\.txt$", "", external_id).split("/")
+    safe = [re.sub(r"[^\w.-]", "_", part) for part in parts]
+    return "/".join("_" if part.strip(".") == "" else part for part in safe)
+
+
 def files(exported: Exported) -> Files:
     name = exported.document.get("external_id") or exported.document["id"]
-    name = re.sub(r"\.txt$", "", name)
-    return Files(re.sub(r"[^\w.-]", "_", name), exported.document["text"], ann(exported))
+    return Files(_file_name(name), exported.document["text"], ann(exported))
 
 
 class _Sink(io.RawIOBase):

@@ -188,6 +188,39 @@ def test_files_of_one_name_in_two_folders_are_two_documents():
     ]
 
 
+def test_a_zip_keeps_the_folders_of_external_ids_and_comes_back_to_them(session):
+    parsed = brat.parse_zip(_zip({"a/dup.txt": "One.", "b/dup.txt": "Two."}))
+    made = [
+        make_document(session, d.text, external_id=d.fields["external_id"]) for d in parsed
+    ]
+    archive = b"".join(brat.zip_stream(iter(exports.exported(session, d) for d in made)))
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert names == ["a/dup.txt", "a/dup.ann", "b/dup.txt", "b/dup.ann"]
+    again = brat.parse_zip(archive)
+    assert [(d.fields["external_id"], d.text) for d in again] == [
+        ("a/dup.txt", "One."),
+        ("b/dup.txt", "Two."),
+    ]
+
+
+def test_no_zip_entry_leaves_the_archive_root(session):
+    made = [
+        make_document(session, "One.", external_id="../../etc/passwd"),
+        make_document(session, "Two.", external_id="/abs//x y.txt"),
+        make_document(session, "Three.", external_id="./."),
+    ]
+    archive = b"".join(brat.zip_stream(iter(exports.exported(session, d) for d in made)))
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert names == [
+        "_/_/etc/passwd.txt",
+        "_/_/etc/passwd.ann",
+        "_/abs/_/x_y.txt",
+        "_/abs/_/x_y.ann",
+        "_/_.txt",
+        "_/_.ann",
+    ]
+
+
 def test_an_ann_without_its_txt_is_refused():
     with pytest.raises(FormatError) as refused:
         brat.parse_zip(_zip({"a.txt": "One.", "b.ann": "T1\tPERSON 0 1\tO\n"}))
