@@ -603,3 +603,36 @@ def test_a_label_removed_while_it_is_used_is_refused_one_way_or_the_other(server
             assert client.request("DELETE", f"/v1/annotations/{made.body['id']}").status == 204
         else:
             assert client.request("PUT", "/v1/schema", keep).status == 200
+
+
+def _pubannotation(external_id: str) -> dict[str, Any]:
+    return {
+        "text": f"Kim met Putin in {external_id}.",
+        "sourceid": external_id,
+        "denotations": [{"id": "T1", "span": {"begin": 0, "end": 3}, "obj": "PERSON"}],
+    }
+
+
+def test_imports_of_the_same_documents_in_opposite_orders_both_land(server: LiveServer):
+    """Each import locks and creates its documents in one order, whatever the input's:
+    two imports naming the same new documents the other way round do not deadlock, and
+    each document is made once, whichever import makes it."""
+    clients = [server.client(), server.client()]
+    for round_ in range(6):
+        names = [f"order-{round_}-a.txt", f"order-{round_}-b.txt"]
+        bodies = [[_pubannotation(n) for n in names], [_pubannotation(n) for n in names[::-1]]]
+        answers = _at_once(
+            *(
+                partial(client.request, "POST", "/v1/import?format=pubannotation", body)
+                for client, body in zip(clients, bodies, strict=True)
+            )
+        )
+        assert [a.status for a in answers] == [200, 200], [a.body for a in answers]
+        reports = [report for answer in answers for report in answer.body["documents"]]
+        for name in names:
+            made = [r["document_created"] for r in reports if r["external_id"] == name]
+            assert sorted(made) == [False, True]
+            found = clients[0].all_items(f"/v1/documents?external_id={name}")
+            assert len(found) == 1
+            annotations = clients[0].all_items(f"/v1/documents/{found[0]['id']}/annotations")
+            assert [(a["start"], a["end"]) for a in annotations] == [(0, 3)]

@@ -13,11 +13,12 @@ refuses the import, and the 422 names every refused item by its place in the inp
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from service import anchoring
@@ -61,6 +62,8 @@ def apply(
     max_per_document: int | None = None,
 ) -> list[DocumentReport]:
     """Import documents; ``target`` is the stored document a text-less format names."""
+    if target is None:
+        _lock_names(session, incoming)
     reports, errors = [], {}
     for document in incoming:
         try:
@@ -77,6 +80,39 @@ def apply(
             errors=errors,
         )
     return reports
+
+
+# Namespace of the advisory locks an import takes on the names it matches documents by.
+IMPORT_LOCK = 0x696D706F  # "impo"
+
+
+def _lock_names(session: Session, incoming: list[IncomingDocument]) -> None:
+    """Take, before anything is written and in one order whatever the input's, a lock
+    on each name the import matches its documents by (external_id, and text), held
+    until the transaction ends (PostgreSQL; SQLite has one writer at a time). Two
+    imports naming one document take turns: the second finds the document the first
+    made, instead of making it again (a 409) or waiting on it in the other order (a
+    deadlock)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys: set[int] = set()
+    for document in incoming:
+        external_id = document.fields.get("external_id")
+        if isinstance(external_id, str):
+            keys.add(_lock_key(b"external_id", external_id.encode()))
+        if document.text is not None:
+            keys.add(_lock_key(b"text", document.text.encode("utf-8", "surrogatepass")))
+    for key in sorted(keys):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": IMPORT_LOCK, "key": key},
+        )
+
+
+def _lock_key(kind: bytes, value: bytes) -> int:
+    """A name as a signed 32-bit key, the same in every process."""
+    digest = hashlib.sha256(kind + b"\0" + value).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
 
 
 def _apply_one(

@@ -190,9 +190,7 @@ def test_files_of_one_name_in_two_folders_are_two_documents():
 
 def test_a_zip_keeps_the_folders_of_external_ids_and_comes_back_to_them(session):
     parsed = brat.parse_zip(_zip({"a/dup.txt": "One.", "b/dup.txt": "Two."}))
-    made = [
-        make_document(session, d.text, external_id=d.fields["external_id"]) for d in parsed
-    ]
+    made = [make_document(session, d.text, external_id=d.fields["external_id"]) for d in parsed]
     archive = b"".join(brat.zip_stream(iter(exports.exported(session, d) for d in made)))
     names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
     assert names == ["a/dup.txt", "a/dup.ann", "b/dup.txt", "b/dup.ann"]
