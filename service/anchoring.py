@@ -15,7 +15,10 @@ unchanged text. Each span is then placed by the first rule that holds:
    local change cheapest to explain (insertions plus deletions), if no costlier than
    the diff's explanation: ``shifted`` (or ``exact``). A diff is one of several
    explanations, not always the one that keeps the span: in "KKK" -> "KK" any "K" may
-   have gone, and the diff's speedups are not always minimal.
+   have gone, and the diff's speedups are not always minimal. Except onto the diff's
+   image of another span, when the edit deleted the span's whole sentences and no
+   other deletion of whole sentences keeps it: in "Kim met Putin. Kim left." ->
+   "Kim left." the first "Kim" went with its sentence, and the kept one is the second.
 3. A copy of the quote inside inserted text with ``MIN_EVIDENCE``: ``shifted``. A moved
    paragraph is a deletion plus an insertion to the diff; looking only in inserted
    text, a deleted span never lands on another occurrence that is still the image of
@@ -119,7 +122,21 @@ def reanchor(old_text: str, new_text: str, spans: Sequence[Span]) -> list[Placem
     if old_text == new_text:
         return [Placement("exact", s.start, s.end, s.text, 1.0) for s in spans]
     diff = _Diff(old_text, new_text)
-    return [diff.place(span) for span in spans]
+    placements = [diff.place(span) for span in spans]
+    # Where the diff itself carried a span: that copy is the image of the span's text.
+    # A span whose sentences the edit deleted is not moved onto it by rule 2.
+    images: dict[tuple[int, int], set[int]] = {}
+    for span, placed in zip(spans, placements, strict=True):
+        if placed.status != "orphaned" and placed.start == diff.mapped(span):
+            images.setdefault((placed.start, placed.end), set()).add(span.start)
+    for index, (span, placed) in enumerate(zip(spans, placements, strict=True)):
+        if placed.status == "orphaned" or placed.start == diff.mapped(span):
+            continue
+        collides = images.get((placed.start, placed.end), set()) - {span.start}
+        if collides and diff.deleted_sentences(span):
+            taken = {at for (at, _), olds in images.items() if olds - {span.start}}
+            placements[index] = diff.place(span, frozenset(taken))
+    return placements
 
 
 def similarity(a: str, b: str) -> float:
@@ -275,11 +292,55 @@ class _Diff:
         after = common_prefix(old[span.end : span.end + CONTEXT], new[end : end + CONTEXT])
         return before + len(span.text) + after
 
-    def place(self, span: Span) -> Placement:
+    def deleted_sentences(self, span: Span) -> bool:
+        """Whether the span lies in deleted text that is whole sentences, and no other
+        deletion of whole sentences that keeps the span explains the edit as cheaply
+        (sliding the deleted run along text that repeats it): then its sentence went,
+        whichever copy of its words another explanation could keep."""
+        hunk = self._hunk(span.start)
+        if hunk is None:
+            return False
+        a, b, na, nb = hunk
+        if na != nb or not (a <= span.start and span.end <= b):
+            return False
+        if not (self._sentence_edge(a) and self._sentence_edge(b)):
+            return False
+        old = self.old
+        for step in (1, -1):
+            shift = 0
+            while True:
+                shift += step
+                i = (a if step > 0 else a - 1) + shift - step
+                j = (b if step > 0 else b - 1) + shift - step
+                if not (0 <= i < len(old) and 0 <= j < len(old)) or old[i] != old[j]:
+                    break
+                if abs(shift) > NEAR:
+                    return False  # a long repeat: too ambiguous to call
+                keeps = not (a + shift <= span.start and span.end <= b + shift)
+                if keeps and self._sentence_edge(a + shift) and self._sentence_edge(b + shift):
+                    return False
+        return True
+
+    def _sentence_edge(self, position: int) -> bool:
+        """Whether a sentence of the old text starts or ends at ``position`` (white space
+        and closing quotes after its full stop go with it)."""
+        before = self.old[:position].rstrip().rstrip("\"'\u2019\u201d)]")
+        if not before or position >= len(self.old):
+            return True
+        return before[-1] in ".!?\n" or self.old[position - 1] == "\n"
+
+    def mapped(self, span: Span) -> int | None:
+        """Where the diff carries the span's start, if its text is there whole."""
+        start, end = self.map_start(span.start), self.map_end(span.end)
+        return start if self.new[start:end] == span.text else None
+
+    def place(self, span: Span, taken: frozenset[int] = frozenset()) -> Placement:
+        """Where the span lands (rules 1-5); ``taken``: starts of copies that are the
+        diff's images of other spans, not to be chosen by rule 2."""
         quote = span.text
         start, end = self.map_start(span.start), self.map_end(span.end)
         mapped = start if self.new[start:end] == quote else None
-        nearest = self._nearest(span, mapped)
+        nearest = self._nearest(span, mapped, taken)
         if nearest is not None:
             return self._found(span, nearest)
         expected = self.expect(span.start)
@@ -298,7 +359,7 @@ class _Diff:
             return Placement("fuzzy", start, end, self.new[start:end], score)
         return Placement("orphaned", span.start, span.end, quote, score)
 
-    def _nearest(self, span: Span, mapped: int | None) -> int | None:
+    def _nearest(self, span: Span, mapped: int | None, taken: frozenset[int]) -> int | None:
         """The copy of the quote near the span that makes the edit around it cheapest to
         explain, if no costlier than the diff's own explanation; else the mapped place.
 
@@ -322,7 +383,11 @@ class _Diff:
             return mapped
         expected = self.expect(span.start)
         copies = sorted(
-            (at for at in self._occurrences(span, new_lo, new_hi) if at != mapped),
+            (
+                at
+                for at in self._occurrences(span, new_lo, new_hi)
+                if at != mapped and at not in taken
+            ),
             key=lambda at: abs(at - expected),
         )[:NEAR_COPIES]
         if not copies:

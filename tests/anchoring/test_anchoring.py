@@ -273,6 +273,40 @@ def test_spans_with_the_same_text_land_together() -> None:
     assert lands_on(other, new, "Korea")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "deleted"),
+    [
+        pytest.param("Kim met Putin. Kim left.", "Kim left.", 0, id="first-sentence"),
+        pytest.param(
+            "Kim said no. Kim met Putin. Kim left.", "Kim said no. Kim left.", 1, id="middle"
+        ),
+        pytest.param("“Kim spoke.” Kim left. Putin stayed.", "“Kim spoke.” Putin stayed.", 1),
+    ],
+)
+def test_a_span_in_a_deleted_sentence_is_not_moved_onto_a_kept_span(
+    old: str, new: str, deleted: int
+) -> None:
+    """One "Kim" of a deleted sentence is as cheaply explained as kept, in place of the
+    "Kim" beside it; but that one is the diff's image of its own span."""
+    spans = [span(old, "Kim", n) for n in range(old.count("Kim"))]
+    placed = place(old, new, *spans)
+    assert placed[deleted].status == "orphaned"
+    kept = [p for n, p in enumerate(placed) if n != deleted]
+    assert all(p.status in ("exact", "shifted") for p in kept)
+    assert [new[p.start : p.end] for p in kept] == ["Kim"] * len(kept)
+    assert len({p.start for p in kept}) == len(kept)
+
+
+def test_a_deleted_sentence_that_repeats_its_neighbour_keeps_the_span() -> None:
+    """Which of two equal sentences went, the texts cannot tell: the span is kept on
+    the survivor, as an untouched span must be if the other one went."""
+    old = "Kim left. Kim left. Putin stayed."
+    new = "Kim left. Putin stayed."
+    first, second = place(old, new, span(old, "Kim"), span(old, "Kim", 1))
+    assert {first.status, second.status} <= {"exact", "shifted"}
+    assert (first.start, second.start) == (0, 0)
+
+
 def test_a_duplicated_word_removed_keeps_both_spans_on_the_survivor() -> None:
     old = "said that that Kim left"
     new = "said that Kim left"
