@@ -5,7 +5,11 @@ stores the new text. Offsets are Unicode code points, half-open, as everywhere e
 
 The edit is diffed once (diff-match-patch, over sentences then characters, bounded by
 ``DIFF_TIMEOUT``) into *hunks*: maximal runs of deleted and inserted text between
-unchanged text. Each span is then placed by the first rule that holds:
+unchanged text. Sentences replaced by others are diffed by character only where that
+keeps at least half of the shorter side (after diff-match-patch's semantic cleanup):
+otherwise they are different sentences, as when paragraphs swap, and stay one
+deletion and one insertion, whose spans rule 3 finds where they went. Each span is
+then placed by the first rule that holds:
 
 1. Its ends mapped through the diff enclose its old text: ``exact`` if the offsets are
    unchanged, else ``shifted``. An insertion exactly at a boundary is outside the span
@@ -19,6 +23,8 @@ unchanged text. Each span is then placed by the first rule that holds:
    image of another span, when the edit deleted the span's whole sentences and no
    other deletion of whole sentences keeps it: in "Kim met Putin. Kim left." ->
    "Kim left." the first "Kim" went with its sentence, and the kept one is the second.
+   A copy away from the mapped place with less than ``MIN_EVIDENCE`` gives way to one
+   that rule 3 finds.
 3. A copy of the quote inside inserted text with ``MIN_EVIDENCE``: ``shifted``. A moved
    paragraph is a deletion plus an insertion to the diff; looking only in inserted
    text, a deleted span never lands on another occurrence that is still the image of
@@ -212,11 +218,26 @@ def _diff(old: str, new: str) -> list[tuple[int, str]]:
         elif op == diff_match_patch.DIFF_INSERT:
             inserted.append(chunk)
         else:
-            diffs += engine.diff_main("".join(deleted), "".join(inserted), False, deadline)
+            gone, came = "".join(deleted), "".join(inserted)
+            fine = engine.diff_main(gone, came, False, deadline)
+            engine.diff_cleanupSemantic(fine)
+            kept = sum(len(chunk) for op, chunk in fine if op == diff_match_patch.DIFF_EQUAL)
+            if 2 * kept < min(len(gone), len(came)):
+                fine = [(diff_match_patch.DIFF_DELETE, gone), (diff_match_patch.DIFF_INSERT, came)]
+            diffs += fine
             diffs.append((op, chunk))
             deleted, inserted = [], []
-    engine.diff_cleanupMerge(diffs)
-    return diffs
+    # Runs of one kind joined, without cleanupMerge's factoring of common affixes out
+    # of each replacement: a replacement kept whole stays whole.
+    merged: list[tuple[int, str]] = []
+    for op, chunk in diffs:
+        if not chunk:
+            continue
+        if merged and merged[-1][0] == op:
+            merged[-1] = (op, merged[-1][1] + chunk)
+        else:
+            merged.append((op, chunk))
+    return merged
 
 
 class _Diff:
@@ -341,7 +362,9 @@ class _Diff:
         start, end = self.map_start(span.start), self.map_end(span.end)
         mapped = start if self.new[start:end] == quote else None
         nearest = self._nearest(span, mapped, taken)
-        if nearest is not None:
+        if nearest is not None and (
+            nearest == mapped or self.evidence(span, nearest) >= MIN_EVIDENCE
+        ):
             return self._found(span, nearest)
         expected = self.expect(span.start)
         moved = self._moved(span)
@@ -349,6 +372,8 @@ class _Diff:
             return self._found(
                 span, max(moved, key=lambda at: (self.evidence(span, at), -abs(at - expected)))
             )
+        if nearest is not None:
+            return self._found(span, nearest)
         best = max([(0.0, 0, 0), *self._scored(quote, [(start, end)])])
         if best[0] < FUZZY_THRESHOLD:
             best = max([best, *self._scored(quote, self._anchored(span))])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pytest
 
 from service import anchoring
@@ -199,6 +202,22 @@ def test_spans_in_a_moved_paragraph_follow_it() -> None:
     assert second_kim.start == new.index("where Kim") + len("where ")
     assert lands_on(seoul, new, "Seoul")
     assert lands_on(kremlin, new, "Kremlin")
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+def test_every_span_follows_its_paragraph_in_any_order(order: tuple[int, ...]) -> None:
+    """Swapped paragraphs are not diffed character by character into each other: each
+    name and figure lands in its own paragraph, wherever that went."""
+    paragraphs = [LEDE, P1, P2, P3]
+    old = "\n\n".join(paragraphs)
+    new = "\n\n".join(paragraphs[i] for i in order)
+    starts = [sum(len(p) + 2 for p in paragraphs[:i]) for i in range(4)]
+    new_starts = {i: new.index(paragraphs[i]) for i in range(4)}
+    spans = [Span(m.start(), m.end(), m.group()) for m in re.finditer(r"[A-Z][\w']*|\d[\d,]*", old)]
+    for one, placed in zip(spans, place(old, new, *spans), strict=True):
+        paragraph = max(i for i in range(4) if starts[i] <= one.start)
+        expected = new_starts[paragraph] + one.start - starts[paragraph]
+        assert (placed.status, placed.start) in {("shifted", expected), ("exact", expected)}, one
 
 
 def test_a_span_in_a_moved_and_edited_paragraph_is_fuzzy() -> None:
