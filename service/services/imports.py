@@ -82,8 +82,13 @@ def apply(
     return reports
 
 
-# Namespace of the advisory locks an import takes on the names it matches documents by.
+# Namespaces of the advisory locks an import takes: on the names it matches documents
+# by, and on imports as a whole (key 0), shared by those that lock their names and
+# taken alone by one with more names than MAX_NAME_LOCKS, so that a large import does
+# not fill the server's table of locks (64 per connection by default) with its names.
 IMPORT_LOCK = 0x696D706F  # "impo"
+IMPORTS = 0x696D7030  # "imp0"
+MAX_NAME_LOCKS = 32
 
 
 def _lock_names(session: Session, incoming: list[IncomingDocument]) -> None:
@@ -92,7 +97,8 @@ def _lock_names(session: Session, incoming: list[IncomingDocument]) -> None:
     until the transaction ends (PostgreSQL; SQLite has one writer at a time). Two
     imports naming one document take turns: the second finds the document the first
     made, instead of making it again (a 409) or waiting on it in the other order (a
-    deadlock)."""
+    deadlock). An import of more names than MAX_NAME_LOCKS waits for the others and
+    runs alone."""
     if session.get_bind().dialect.name != "postgresql":
         return
     keys: set[int] = set()
@@ -102,6 +108,11 @@ def _lock_names(session: Session, incoming: list[IncomingDocument]) -> None:
             keys.add(_lock_key(b"external_id", external_id.encode()))
         if document.text is not None:
             keys.add(_lock_key(b"text", document.text.encode("utf-8", "surrogatepass")))
+    alone = len(keys) > MAX_NAME_LOCKS
+    function = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {function}(:space, 0)"), {"space": IMPORTS})
+    if alone:
+        return
     for key in sorted(keys):
         session.execute(
             text("SELECT pg_advisory_xact_lock(:space, :key)"),
