@@ -636,3 +636,67 @@ def test_imports_of_the_same_documents_in_opposite_orders_both_land(server: Live
             assert len(found) == 1
             annotations = clients[0].all_items(f"/v1/documents/{found[0]['id']}/annotations")
             assert [(a["start"], a["end"]) for a in annotations] == [(0, 3)]
+
+
+def _two_mentions(external_id: str | None, text: str) -> dict[str, Any]:
+    """A document of ``text`` with "Kim" and "Putin" and a coreference link between them."""
+    body: dict[str, Any] = {
+        "text": text,
+        "denotations": [
+            {"id": "T1", "span": {"begin": 0, "end": 3}, "obj": "PERSON"},
+            {"id": "T2", "span": {"begin": 8, "end": 13}, "obj": "PERSON"},
+        ],
+        "relations": [{"id": "R1", "subj": "T1", "pred": "coreference", "obj": "T2"}],
+    }
+    if external_id is not None:
+        body["sourceid"] = external_id
+    return body
+
+
+def test_imports_reaching_one_document_by_different_names_take_turns(server: LiveServer):
+    """One import names stored documents by external_id (with a corrected text), the
+    other by their stored text alone, both linking the stored mentions: they lock the
+    same documents, in one order, so neither deadlocks and the later one matches what
+    the earlier wrote."""
+    setup, clients = server.client(), [server.client(), server.client()]
+    for round_ in range(5):
+        names = [f"reach-{round_}-{n}.txt" for n in range(2)]
+        texts = [f"Kim met Putin in {name}." for name in names]
+        stored = setup.request(
+            "POST",
+            "/v1/import?format=pubannotation",
+            [
+                {**_two_mentions(name, text), "relations": []}
+                for name, text in zip(names, texts, strict=True)
+            ],
+        )
+        assert stored.status == 200, stored.body
+        fillers = [
+            [
+                _two_mentions(
+                    f"filler-{round_}-{side}-{n}.txt", f"Kim met Putin, {round_}-{side}-{n}."
+                )
+                for n in range(6)
+            ]
+            for side in range(2)
+        ]
+        # Each starts with the document the other ends with: the links' locks of the two
+        # are taken in opposite orders unless the imports take turns.
+        by_name = [_two_mentions(n, t + " More.") for n, t in zip(names, texts, strict=True)]
+        by_text = [_two_mentions(None, t) for t in texts[::-1]]
+        bodies = [
+            [by_name[0], *fillers[0], by_name[1]],
+            [by_text[0], *fillers[1], by_text[1]],
+        ]
+        answers = _at_once(
+            *(
+                partial(client.request, "POST", "/v1/import?format=pubannotation", body)
+                for client, body in zip(clients, bodies, strict=True)
+            )
+        )
+        assert [a.status for a in answers] == [200, 200], [a.body for a in answers]
+        for stored_document in stored.body["documents"]:
+            document_id = stored_document["id"]
+            spans = setup.all_items(f"/v1/documents/{document_id}/annotations")
+            assert sorted((a["start"], a["end"]) for a in spans) == [(0, 3), (8, 13)]
+            assert len(setup.all_items(f"/v1/documents/{document_id}/links")) == 1

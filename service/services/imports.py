@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from service import anchoring
@@ -83,11 +83,13 @@ def apply(
 
 
 # Namespaces of the advisory locks an import takes: on the names it matches documents
-# by, and on imports as a whole (key 0), shared by those that lock their names and
-# taken alone by one with more names than MAX_NAME_LOCKS, so that a large import does
-# not fill the server's table of locks (64 per connection by default) with its names.
+# by, on the stored documents they reach, and on imports as a whole (key 0), shared by
+# those that lock their names and taken alone by one with more names than
+# MAX_NAME_LOCKS, so that a large import does not fill the server's table of locks (64
+# per connection by default) with its names.
 IMPORT_LOCK = 0x696D706F  # "impo"
 IMPORTS = 0x696D7030  # "imp0"
+IMPORT_DOCUMENT = 0x696D7064  # "impd": the stored documents the names reach
 MAX_NAME_LOCKS = 32
 
 
@@ -97,8 +99,9 @@ def _lock_names(session: Session, incoming: list[IncomingDocument]) -> None:
     until the transaction ends (PostgreSQL; SQLite has one writer at a time). Two
     imports naming one document take turns: the second finds the document the first
     made, instead of making it again (a 409) or waiting on it in the other order (a
-    deadlock). An import of more names than MAX_NAME_LOCKS waits for the others and
-    runs alone."""
+    deadlock). Then, in one order too, the stored documents those names reach, which
+    another import may reach by other names. An import of more names than
+    MAX_NAME_LOCKS waits for the others and runs alone."""
     if session.get_bind().dialect.name != "postgresql":
         return
     keys: set[int] = set()
@@ -113,10 +116,18 @@ def _lock_names(session: Session, incoming: list[IncomingDocument]) -> None:
     session.execute(text(f"SELECT {function}(:space, 0)"), {"space": IMPORTS})
     if alone:
         return
+    _lock_each(session, IMPORT_LOCK, keys)
+    # Then the stored documents those names reach, in one order, after every name: two
+    # imports may reach one document by different names (by its external_id with
+    # another text, and by its text alone).
+    reached = {_reached(session, document) for document in incoming}
+    _lock_each(session, IMPORT_DOCUMENT, {_lock_key(b"id", d.bytes) for d in reached if d})
+
+
+def _lock_each(session: Session, space: int, keys: set[int]) -> None:
     for key in sorted(keys):
         session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :key)"),
-            {"space": IMPORT_LOCK, "key": key},
+            text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": space, "key": key}
         )
 
 
@@ -270,6 +281,7 @@ def _placed_errors(
 
 
 def _find(session: Session, incoming: IncomingDocument) -> Document | None:
+    """The stored document the input names: by external_id, else by identical text."""
     external_id = incoming.fields.get("external_id")
     if external_id is not None:
         found = documents.find_by_external_id(session, external_id, lock="share")
@@ -277,12 +289,26 @@ def _find(session: Session, incoming: IncomingDocument) -> Document | None:
             return found
     if incoming.text:
         return session.scalars(
-            select(Document)
-            .where(Document.length == len(incoming.text), Document.text == incoming.text)
-            .limit(1)
-            .with_for_update(read=True)
+            _by_text(select(Document), incoming.text).with_for_update(read=True)
         ).first()
     return None
+
+
+def _reached(session: Session, incoming: IncomingDocument) -> uuid.UUID | None:
+    """The id of the document ``_find`` would find now, read without a lock (and without
+    loading the document, which ``_find`` then reads as it is once locked)."""
+    external_id = incoming.fields.get("external_id")
+    if isinstance(external_id, str):
+        found = session.scalar(select(Document.id).where(Document.external_id == external_id))
+        if found is not None:
+            return found
+    if incoming.text:
+        return session.scalar(_by_text(select(Document.id), incoming.text))
+    return None
+
+
+def _by_text(statement: Select[Any], text: str) -> Select[Any]:
+    return statement.where(Document.length == len(text), Document.text == text).limit(1)
 
 
 def _aligned(incoming: IncomingDocument, stored: str) -> dict[int, tuple[int, int]]:

@@ -73,6 +73,10 @@ def test_an_import_locks_the_names_of_its_documents(session, count):
     assert _advisory_locks(session, imports.IMPORTS) == [(0, "ShareLock")]
     names = _advisory_locks(session, imports.IMPORT_LOCK)
     assert [mode for _, mode in names] == ["ExclusiveLock"] * (2 * (count // 2))
+    assert _advisory_locks(session, imports.IMPORT_DOCUMENT) == []  # none stored yet
+    imports.apply(session, incoming, actor="tester")  # now each name reaches its document
+    reached = _advisory_locks(session, imports.IMPORT_DOCUMENT)
+    assert [mode for _, mode in reached] == ["ExclusiveLock"] * (count // 2)
 
 
 def test_an_import_of_more_names_runs_alone_without_a_lock_per_name(session):
