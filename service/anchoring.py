@@ -56,7 +56,7 @@ import re
 import time
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
@@ -75,7 +75,7 @@ DIFF_TIMEOUT = 0.5
 # Bounds of the search for a cheaper local explanation: window size beside the quote,
 # and the copies of the quote tried, nearest first.
 NEAR = 8 * CONTEXT
-NEAR_COPIES = 16
+NEAR_COPIES = 64
 # Past this many runs of inserted text, search the whole text once rather than each run.
 SCATTERED = 64
 
@@ -140,9 +140,22 @@ def reanchor(old_text: str, new_text: str, spans: Sequence[Span]) -> list[Placem
             continue
         collides = images.get((placed.start, placed.end), set()) - {span.start}
         if collides and diff.deleted_sentences(span):
-            taken = {at for (at, _), olds in images.items() if olds - {span.start}}
-            placements[index] = diff.place(span, frozenset(taken))
+            placements[index] = diff.place(span, _ImagesOfOthers(images, span))
     return placements
+
+
+class _ImagesOfOthers:
+    """The starts of the copies of a span's text that the diff made images of other
+    spans (other old offsets), looked up as they are asked for."""
+
+    def __init__(self, images: dict[tuple[int, int], set[int]], span: Span) -> None:
+        self.images, self.span = images, span
+
+    def __contains__(self, at: object) -> bool:
+        if not isinstance(at, int):
+            return False
+        olds = self.images.get((at, at + len(self.span.text)))
+        return bool(olds) and olds != {self.span.start}
 
 
 def similarity(a: str, b: str) -> float:
@@ -227,17 +240,50 @@ def _diff(old: str, new: str) -> list[tuple[int, str]]:
             diffs += fine
             diffs.append((op, chunk))
             deleted, inserted = [], []
-    # Runs of one kind joined, without cleanupMerge's factoring of common affixes out
-    # of each replacement: a replacement kept whole stays whole.
-    merged: list[tuple[int, str]] = []
+    # What diff_cleanupMerge does, but for factoring common affixes out of each
+    # replacement: a replacement kept whole stays whole.
+    return _slid(_joined(diffs))
+
+
+def _joined(diffs: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Runs of one kind joined into one, empty ones dropped."""
+    joined: list[tuple[int, str]] = []
     for op, chunk in diffs:
         if not chunk:
             continue
-        if merged and merged[-1][0] == op:
-            merged[-1] = (op, merged[-1][1] + chunk)
+        if joined and joined[-1][0] == op:
+            joined[-1] = (op, joined[-1][1] + chunk)
         else:
-            merged.append((op, chunk))
-    return merged
+            joined.append((op, chunk))
+    return joined
+
+
+def _slid(diffs: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A single edit between two equal runs slid over the one it ends or starts with,
+    so that it joins the edit beyond ("K<del>im. K</del>im" is "<del>Kim. </del>Kim"),
+    until none slides: cleanupMerge's second pass, keeping edits near each other within
+    reach of the rules that look around them."""
+    equal = diff_match_patch.DIFF_EQUAL
+    while True:
+        slid = False
+        i = 1
+        while i < len(diffs) - 1:
+            (before_op, before), (op, chunk), (after_op, after) = diffs[i - 1 : i + 2]
+            if before_op == equal and after_op == equal and op != equal:
+                if chunk.endswith(before):
+                    moved = chunk[: len(chunk) - len(before)]
+                    diffs[i - 1 : i + 2] = [(op, before + moved), (equal, before + after)]
+                    slid = True
+                elif chunk.startswith(after):
+                    diffs[i - 1 : i + 2] = [
+                        (equal, before + after),
+                        (op, chunk[len(after) :] + after),
+                    ]
+                    slid = True
+            i += 1
+        if not slid:
+            return diffs
+        diffs = _joined(diffs)
 
 
 class _Diff:
@@ -355,7 +401,7 @@ class _Diff:
         start, end = self.map_start(span.start), self.map_end(span.end)
         return start if self.new[start:end] == span.text else None
 
-    def place(self, span: Span, taken: frozenset[int] = frozenset()) -> Placement:
+    def place(self, span: Span, taken: Container[int] = frozenset()) -> Placement:
         """Where the span lands (rules 1-5); ``taken``: starts of copies that are the
         diff's images of other spans, not to be chosen by rule 2."""
         quote = span.text
@@ -384,7 +430,7 @@ class _Diff:
             return Placement("fuzzy", start, end, self.new[start:end], score)
         return Placement("orphaned", span.start, span.end, quote, score)
 
-    def _nearest(self, span: Span, mapped: int | None, taken: frozenset[int]) -> int | None:
+    def _nearest(self, span: Span, mapped: int | None, taken: Container[int]) -> int | None:
         """The copy of the quote near the span that makes the edit around it cheapest to
         explain, if no costlier than the diff's own explanation; else the mapped place.
 

@@ -326,6 +326,23 @@ def test_a_deleted_sentence_that_repeats_its_neighbour_keeps_the_span() -> None:
     assert (first.start, second.start) == (0, 0)
 
 
+def test_spans_beside_a_moved_sentence_stay_in_reach_of_their_copy() -> None:
+    """A sentence moved later with its full stop dropped: the diff's edits slide next
+    to each other (as diff-match-patch's merge slides them), so the names after the
+    move are found where they went, not orphaned."""
+    old = (
+        "talks “Kim” Kim Jong-un talks? Kim's Kim said Kim Kim Putin. "
+        "Seoul Seoul 👍🏽 nuclear Kim met? Jong-un the?"
+    )
+    moved = "Seoul Seoul 👍🏽 nuclear Kim met? "
+    new = old[:31] + moved + old[31:59] + " " + old[61:]
+    kims = [span(old, "Kim", n) for n in (3, 4, 5)]
+    placed = place(old, new, *kims)
+    assert [(p.status, p.start) for p in placed] == [
+        ("shifted", k.start + len(moved)) for k in kims
+    ]
+
+
 def test_a_duplicated_word_removed_keeps_both_spans_on_the_survivor() -> None:
     old = "said that that Kim left"
     new = "said that Kim left"
