@@ -78,6 +78,8 @@ NEAR = 8 * CONTEXT
 NEAR_COPIES = 64
 # Past this many runs of inserted text, search the whole text once rather than each run.
 SCATTERED = 64
+# Copies of a quote with its context weighed on each side of where it is expected.
+MOVED_COPIES = 64
 
 ZWJ = "\u200d"
 # Typographic variants: double quotes, single quotes and primes, dashes; dropped
@@ -291,6 +293,7 @@ class _Diff:
 
     def __init__(self, old: str, new: str) -> None:
         self.old, self.new = old, new
+        self._copies: dict[str, list[int]] = {}  # _near_inserted's finds, by needle
         hunks: list[tuple[int, int, int, int]] = []
         i = j = 0
         open_at: tuple[int, int] | None = None
@@ -515,10 +518,13 @@ class _Diff:
         even where the quote alone ("Kim") is everywhere.
         """
         half = -(-max(0, MIN_EVIDENCE - len(span.text)) // 2)
+        expected = self.expect(span.start)
         starts: set[int] = set()
         for lo, hi in ((span.start - half, span.end), (span.start, span.end + half)):
             lo, hi = max(0, lo), min(len(self.old), hi)
-            starts.update(at + span.start - lo for at in self._near_inserted(self.old[lo:hi]))
+            offset = span.start - lo
+            near = self._near_inserted(self.old[lo:hi], expected - offset)
+            starts.update(at + offset for at in near)
         return [
             at
             for at in sorted(starts)
@@ -527,14 +533,24 @@ class _Diff:
             and self.evidence(span, at) >= MIN_EVIDENCE
         ]
 
-    def _near_inserted(self, needle: str) -> Iterator[int]:
-        """Copies of ``needle`` overlapping or next to inserted text (a superset: a few
-        finds within small insertions, or one over the whole text when there are many)."""
-        if len(self.inserted) > SCATTERED:
-            yield from _occurrences(self.new, needle)
-            return
-        for a, b in self.inserted:
-            yield from _occurrences(self.new, needle, a - len(needle), b + len(needle))
+    def _near_inserted(self, needle: str, around: int) -> list[int]:
+        """Copies of ``needle`` overlapping or next to inserted text (a superset), at most
+        the ``MOVED_COPIES`` on each side of ``around``: text that repeats a quote with
+        its context more often is too ambiguous to follow further, and weighing every
+        copy for every span of it would take minutes."""
+        copies = self._copies.get(needle)
+        if copies is None:
+            if len(self.inserted) > SCATTERED:
+                found: Iterable[int] = _occurrences(self.new, needle)
+            else:
+                found = (
+                    at
+                    for a, b in self.inserted
+                    for at in _occurrences(self.new, needle, a - len(needle), b + len(needle))
+                )
+            copies = self._copies[needle] = sorted(set(found))
+        k = bisect_right(copies, around)
+        return copies[max(0, k - MOVED_COPIES) : k + MOVED_COPIES]
 
     def _inserted(self, start: int, end: int) -> bool:
         """Whether ``new[start:end]`` lies inside one run of inserted text."""
@@ -548,7 +564,7 @@ class _Diff:
         if min(len(prefix), len(suffix)) < ANCHOR // 2:
             return
         reach = 2 * len(span.text) + len(suffix) + ANCHOR
-        for at in self._near_inserted(prefix):
+        for at in self._near_inserted(prefix, self.expect(span.start) - len(prefix)):
             start = at + len(prefix)
             end = self.new.find(suffix, start, start + reach)
             if end > start and self._inserted(start, end):

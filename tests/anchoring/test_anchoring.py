@@ -389,3 +389,29 @@ def test_texts_of_more_sentences_than_codes_are_diffed_by_character(monkeypatch)
         Placement("shifted", 7, 10, "Kim", 1.0),
         Placement("shifted", 53, 56, "Kim", 1.0),
     ]
+
+
+def test_a_quote_repeated_with_its_context_is_weighed_at_a_bounded_number_of_copies(
+    monkeypatch,
+):
+    """Text that repeats each name with its context hundreds of times, diffed coarsely
+    (here at once: the diff's time is up before it starts), so that every span is in
+    inserted text: each weighs at most MOVED_COPIES copies on each side of where it is
+    expected (8 here), not every copy (10,000 spans of a 150,000-character text took 45
+    s; these 1,200 spans weigh 180,000 copies without the bound)."""
+    monkeypatch.setattr(anchoring, "DIFF_TIMEOUT", -1.0)
+    monkeypatch.setattr(anchoring, "MOVED_COPIES", 8)
+    old = "".join(f"Kim met Putin {i}. Kim left. " for i in range(600))
+    new = "".join(f"Kim met Putin {i}. Kim left. " for i in range(600) if i % 2)
+    spans = [span(old, "Kim", n) for n in range(1200)]
+    weighed = []
+    evidence = anchoring._Diff.evidence
+
+    def counted(self, one, at):
+        weighed.append(at)
+        return evidence(self, one, at)
+
+    monkeypatch.setattr(anchoring._Diff, "evidence", counted)
+    placed = place(old, new, *spans)
+    assert len(weighed) <= len(spans) * 4 * anchoring.MOVED_COPIES
+    assert all(p.status in ("shifted", "orphaned") for p in placed)
