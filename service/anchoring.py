@@ -94,6 +94,7 @@ _FOLD = str.maketrans(
 )
 _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?\n])")
+_CLOSERS = "\"'\u2019\u201d)]"  # after a full stop, still its sentence's
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,10 +395,13 @@ class _Diff:
     def _sentence_edge(self, position: int) -> bool:
         """Whether a sentence of the old text starts or ends at ``position`` (white space
         and closing quotes after its full stop go with it)."""
-        before = self.old[:position].rstrip().rstrip("\"'\u2019\u201d)]")
-        if not before or position >= len(self.old):
+        old = self.old
+        if not 0 < position < len(old) or old[position - 1] == "\n":
             return True
-        return before[-1] in ".!?\n" or self.old[position - 1] == "\n"
+        at = position
+        while at > 0 and (old[at - 1].isspace() or old[at - 1] in _CLOSERS):
+            at -= 1
+        return at == 0 or old[at - 1] in ".!?\n"
 
     def mapped(self, span: Span) -> int | None:
         """Where the diff carries the span's start, if its text is there whole."""
