@@ -63,7 +63,7 @@ def apply(
 ) -> list[DocumentReport]:
     """Import documents; ``target`` is the stored document a text-less format names."""
     if target is None:
-        _lock_names(session, incoming)
+        _lock_ahead(session, incoming)
     reports, errors = [], {}
     for document in incoming:
         try:
@@ -93,7 +93,7 @@ IMPORT_DOCUMENT = 0x696D7064  # "impd": the stored documents the names reach
 MAX_NAME_LOCKS = 32
 
 
-def _lock_names(session: Session, incoming: list[IncomingDocument]) -> None:
+def _lock_ahead(session: Session, incoming: list[IncomingDocument]) -> None:
     """Take, before anything is written and in one order whatever the input's, a lock
     on each name the import matches its documents by (external_id, and text), held
     until the transaction ends (PostgreSQL; SQLite has one writer at a time). Two
