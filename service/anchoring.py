@@ -134,12 +134,16 @@ def reanchor(old_text: str, new_text: str, spans: Sequence[Span]) -> list[Placem
     placements = [diff.place(span) for span in spans]
     # Where the diff itself carried a span: that copy is the image of the span's text.
     # A span whose sentences the edit deleted is not moved onto it by rule 2.
+    by_diff = [
+        placed.status != "orphaned" and placed.start == diff.mapped(span)
+        for span, placed in zip(spans, placements, strict=True)
+    ]
     images: dict[tuple[int, int], set[int]] = {}
-    for span, placed in zip(spans, placements, strict=True):
-        if placed.status != "orphaned" and placed.start == diff.mapped(span):
+    for span, placed, carried in zip(spans, placements, by_diff, strict=True):
+        if carried:
             images.setdefault((placed.start, placed.end), set()).add(span.start)
-    for index, (span, placed) in enumerate(zip(spans, placements, strict=True)):
-        if placed.status == "orphaned" or placed.start == diff.mapped(span):
+    for index, (span, placed, carried) in enumerate(zip(spans, placements, by_diff, strict=True)):
+        if carried or placed.status == "orphaned":
             continue
         collides = images.get((placed.start, placed.end), set()) - {span.start}
         if collides and diff.deleted_sentences(span):

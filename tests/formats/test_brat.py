@@ -156,14 +156,17 @@ def _zip(files):
     return archive.getvalue()
 
 
+def _zipped(session, documents):
+    """The brat zip of ``documents`` and the names of its entries."""
+    archive = b"".join(brat.zip_stream(iter(exports.exported(session, d) for d in documents)))
+    return archive, zipfile.ZipFile(io.BytesIO(archive)).namelist()
+
+
 def test_a_zip_names_each_document_once(session):
     first = make_document(session, "One.", external_id="col a.txt")
     second = make_document(session, "Two.", external_id="col_a.txt")
     third = make_document(session, "Three.", external_id="COL_A")
-    archive = b"".join(
-        brat.zip_stream(iter(exports.exported(session, d) for d in (first, second, third)))
-    )
-    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    archive, names = _zipped(session, (first, second, third))
     assert names == [
         "col_a.txt",
         "col_a.ann",
@@ -191,8 +194,7 @@ def test_files_of_one_name_in_two_folders_are_two_documents():
 def test_a_zip_keeps_the_folders_of_external_ids_and_comes_back_to_them(session):
     parsed = brat.parse_zip(_zip({"a/dup.txt": "One.", "b/dup.txt": "Two."}))
     made = [make_document(session, d.text, external_id=d.fields["external_id"]) for d in parsed]
-    archive = b"".join(brat.zip_stream(iter(exports.exported(session, d) for d in made)))
-    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    archive, names = _zipped(session, made)
     assert names == ["a/dup.txt", "a/dup.ann", "b/dup.txt", "b/dup.ann"]
     again = brat.parse_zip(archive)
     assert [(d.fields["external_id"], d.text) for d in again] == [
@@ -207,8 +209,7 @@ def test_no_zip_entry_leaves_the_archive_root(session):
         make_document(session, "Two.", external_id="/abs//x y.txt"),
         make_document(session, "Three.", external_id="./."),
     ]
-    archive = b"".join(brat.zip_stream(iter(exports.exported(session, d) for d in made)))
-    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    _, names = _zipped(session, made)
     assert names == [
         "_/_/etc/passwd.txt",
         "_/_/etc/passwd.ann",
